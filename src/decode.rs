@@ -1,0 +1,350 @@
+//! Stage 1: decode any container/codec symphonia supports into planar `f32` blocks, one packet at
+//! a time, so memory stays flat however long the recording is.
+
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use symphonia::core::codecs::audio::well_known as codec;
+use symphonia::core::codecs::audio::{AudioCodecId, AudioDecoder, AudioDecoderOptions};
+use symphonia::core::errors::Error as SymError;
+use symphonia::core::formats::probe::Hint;
+use symphonia::core::formats::{FormatOptions, FormatReader, TrackType};
+use symphonia::core::io::MediaSourceStream;
+use symphonia::core::meta::MetadataOptions;
+
+use crate::error::{Error, Result};
+
+/// Highest sample rate accepted from a header, in Hz; anything above is treated as hostile.
+pub const MAX_SAMPLE_RATE: u32 = 768_000;
+/// Lowest sample rate accepted, in Hz (below this there is no speech band to analyse).
+pub const MIN_SAMPLE_RATE: u32 = 4_000;
+/// Most channels accepted from a header.
+pub const MAX_CHANNELS: usize = 64;
+
+/// What the container and codec say about a stream.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AudioInfo {
+    /// Native sample rate in Hz.
+    pub sample_rate: u32,
+    /// Number of channels.
+    pub channels: usize,
+    /// Codec short name as symphonia reports it (e.g. `pcm_s16le`, `flac`, `mp3`, `pcm_mulaw`).
+    pub codec: String,
+    /// Container short name (e.g. `wave`, `flac`, `isomp4`).
+    pub container: String,
+    /// Length in frames, when the container declares it.
+    pub declared_frames: Option<u64>,
+}
+
+/// A streaming decoder over one file: yields planar `f32` blocks in `[-1, 1]`.
+pub struct AudioDecoderStream {
+    path: PathBuf,
+    reader: Box<dyn FormatReader>,
+    decoder: Box<dyn AudioDecoder>,
+    track_id: u32,
+    info: AudioInfo,
+    block: Vec<Vec<f32>>,
+    frames_decoded: u64,
+    max_frames: u64,
+}
+
+impl AudioDecoderStream {
+    /// Opens `path` read-only, probes the container and sets up the decoder.
+    ///
+    /// `max_duration_s` caps how much audio will be decoded (a header may declare anything).
+    pub fn open(path: &Path, max_duration_s: f64) -> Result<Self> {
+        let file = File::open(path).map_err(|source| Error::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        let len = file
+            .metadata()
+            .map_err(|source| Error::Io {
+                path: path.to_owned(),
+                source,
+            })?
+            .len();
+        if len == 0 {
+            return Err(Error::UnknownFormat {
+                path: path.to_owned(),
+                reason: "file is empty".into(),
+            });
+        }
+        let mss = MediaSourceStream::new(Box::new(file), Default::default());
+        let mut hint = Hint::new();
+        if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
+            hint.with_extension(ext);
+        }
+        let reader = symphonia::default::get_probe()
+            .probe(
+                &hint,
+                mss,
+                FormatOptions::default(),
+                MetadataOptions::default(),
+            )
+            .map_err(|e| probe_error(path, e))?;
+        let container = reader.format_info().short_name.to_string();
+        let track = reader
+            .default_track(TrackType::Audio)
+            .ok_or_else(|| Error::UnknownFormat {
+                path: path.to_owned(),
+                reason: "no audio track".into(),
+            })?;
+        let params = track
+            .codec_params
+            .as_ref()
+            .and_then(|p| p.audio())
+            .ok_or_else(|| Error::UnknownFormat {
+                path: path.to_owned(),
+                reason: "audio track has no codec parameters".into(),
+            })?
+            .clone();
+        let track_id = track.id;
+        let declared_frames = track.num_frames;
+        let decoder = symphonia::default::get_codecs()
+            .make_audio_decoder(&params, &AudioDecoderOptions::default())
+            .map_err(|e| match e {
+                SymError::Unsupported(_) => Error::UnsupportedCodec {
+                    path: path.to_owned(),
+                    codec: codec_name(params.codec),
+                },
+                other => corrupt(path, other),
+            })?;
+        let sample_rate = params.sample_rate.unwrap_or(0);
+        if !(MIN_SAMPLE_RATE..=MAX_SAMPLE_RATE).contains(&sample_rate) {
+            return Err(Error::Limit {
+                path: path.to_owned(),
+                reason: format!(
+                    "sample rate {sample_rate} Hz outside {MIN_SAMPLE_RATE}..={MAX_SAMPLE_RATE} Hz"
+                ),
+            });
+        }
+        let channels = params.channels.as_ref().map(|c| c.count()).unwrap_or(0);
+        if channels == 0 || channels > MAX_CHANNELS {
+            return Err(Error::Limit {
+                path: path.to_owned(),
+                reason: format!("{channels} channels (accepted: 1..={MAX_CHANNELS})"),
+            });
+        }
+        let max_frames = (max_duration_s * sample_rate as f64) as u64;
+        let info = AudioInfo {
+            sample_rate,
+            channels,
+            codec: decoder.codec_info().short_name.to_string(),
+            container,
+            declared_frames,
+        };
+        Ok(Self {
+            path: path.to_owned(),
+            reader,
+            decoder,
+            track_id,
+            info,
+            block: Vec::new(),
+            frames_decoded: 0,
+            max_frames,
+        })
+    }
+
+    /// The stream's format as declared by its container and codec.
+    pub fn info(&self) -> &AudioInfo {
+        &self.info
+    }
+
+    /// Decodes the next packet; returns one `Vec<f32>` per channel, or `None` at the end.
+    pub fn next_block(&mut self) -> Result<Option<&[Vec<f32>]>> {
+        loop {
+            let packet = match self.reader.next_packet() {
+                Ok(Some(p)) => p,
+                Ok(None) => return Ok(None),
+                Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                    return Err(Error::Corrupt {
+                        path: self.path.clone(),
+                        reason: format!(
+                            "stream ends early (truncated) after {:.2} s",
+                            self.frames_decoded as f64 / self.info.sample_rate as f64
+                        ),
+                    });
+                }
+                Err(e) => return Err(corrupt(&self.path, e)),
+            };
+            if packet.track_id != self.track_id {
+                continue;
+            }
+            let buf = self
+                .decoder
+                .decode(&packet)
+                .map_err(|e| corrupt(&self.path, e))?;
+            if buf.frames() == 0 {
+                continue;
+            }
+            let spec_channels = buf.spec().channels().count();
+            if spec_channels != self.info.channels {
+                return Err(Error::Corrupt {
+                    path: self.path.clone(),
+                    reason: format!(
+                        "channel count changed mid-stream ({} -> {spec_channels})",
+                        self.info.channels
+                    ),
+                });
+            }
+            buf.copy_to_vecs_planar::<f32>(&mut self.block);
+            self.frames_decoded += buf.frames() as u64;
+            if self.frames_decoded > self.max_frames {
+                return Err(Error::Limit {
+                    path: self.path.clone(),
+                    reason: format!(
+                        "longer than the maximum duration of {:.0} s",
+                        self.max_frames as f64 / self.info.sample_rate as f64
+                    ),
+                });
+            }
+            return Ok(Some(&self.block));
+        }
+    }
+}
+
+fn corrupt(path: &Path, e: SymError) -> Error {
+    match e {
+        SymError::LimitError(what) => Error::Limit {
+            path: path.to_owned(),
+            reason: what.to_string(),
+        },
+        SymError::Unsupported(what) => Error::UnsupportedCodec {
+            path: path.to_owned(),
+            codec: what.to_string(),
+        },
+        other => Error::Corrupt {
+            path: path.to_owned(),
+            reason: other.to_string(),
+        },
+    }
+}
+
+/// Turns a failed probe into an error that names what the file is, when we can tell.
+fn probe_error(path: &Path, e: SymError) -> Error {
+    if let Some(codec) = sniff_unsupported(path) {
+        return Error::UnsupportedCodec {
+            path: path.to_owned(),
+            codec,
+        };
+    }
+    match e {
+        SymError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+            Error::Corrupt {
+                path: path.to_owned(),
+                reason: "header is truncated".into(),
+            }
+        }
+        SymError::IoError(source) => Error::Io {
+            path: path.to_owned(),
+            source,
+        },
+        SymError::LimitError(what) => Error::Limit {
+            path: path.to_owned(),
+            reason: what.to_string(),
+        },
+        other => Error::UnknownFormat {
+            path: path.to_owned(),
+            reason: other.to_string(),
+        },
+    }
+}
+
+/// Recognises common speech formats symphonia cannot decode, from their first bytes, so the
+/// error can name the codec instead of saying "unknown format".
+fn sniff_unsupported(path: &Path) -> Option<String> {
+    let mut head = [0u8; 4096];
+    let n = File::open(path).ok()?.read(&mut head).ok()?;
+    let head = &head[..n];
+    if head.starts_with(b"#!AMR-WB") {
+        return Some("AMR-WB".into());
+    }
+    if head.starts_with(b"#!AMR") {
+        return Some("AMR-NB".into());
+    }
+    if head.starts_with(&[0x30, 0x26, 0xB2, 0x75]) {
+        return Some("WMA (ASF container)".into());
+    }
+    if head.len() >= 12 && &head[0..4] == b"RIFF" && &head[8..12] == b"WAVE" {
+        let tag = riff_format_tag(head)?;
+        return wave_format_name(tag).map(str::to_string);
+    }
+    None
+}
+
+/// Finds the `fmt ` chunk of a RIFF/WAVE header and returns its format tag.
+fn riff_format_tag(head: &[u8]) -> Option<u16> {
+    let mut pos = 12;
+    while pos + 8 <= head.len() {
+        let id = &head[pos..pos + 4];
+        let size = u32::from_le_bytes(head[pos + 4..pos + 8].try_into().ok()?) as usize;
+        if id == b"fmt " {
+            let tag = head.get(pos + 8..pos + 10)?;
+            return Some(u16::from_le_bytes([tag[0], tag[1]]));
+        }
+        pos = pos.checked_add(8)?.checked_add(size + (size & 1))?;
+    }
+    None
+}
+
+/// Names WAVE format tags that symphonia does not decode.
+fn wave_format_name(tag: u16) -> Option<&'static str> {
+    Some(match tag {
+        0x0014 => "G.723 ADPCM",
+        0x0031 => "GSM 6.10",
+        0x0040 => "G.721 ADPCM",
+        0x0042 => "G.723.1",
+        0x0045 | 0x0064 | 0x0140 => "G.726 ADPCM",
+        0x0065 => "G.722 ADPCM",
+        0x0050 => "MPEG audio in WAVE",
+        0x0055 => "MP3 in WAVE",
+        0x0057 | 0x0058 => "AMR",
+        0x0160..=0x0163 => "WMA",
+        0x0022 => "TrueSpeech",
+        0x0130 => "ACELP.net",
+        0x1600..=0x1610 => "AAC in WAVE",
+        0x6750 => "Vorbis in WAVE",
+        0x704F | 0x7051 => "Opus in WAVE",
+        _ => return None,
+    })
+}
+
+/// A readable name for a codec symphonia recognised in a container but cannot decode.
+fn codec_name(id: AudioCodecId) -> String {
+    let name = match id {
+        codec::CODEC_ID_OPUS => "Opus",
+        codec::CODEC_ID_SPEEX => "Speex",
+        codec::CODEC_ID_AC3 => "AC-3",
+        codec::CODEC_ID_EAC3 => "E-AC-3",
+        codec::CODEC_ID_WMA => "WMA",
+        codec::CODEC_ID_ADPCM_G722 => "G.722 ADPCM",
+        codec::CODEC_ID_ADPCM_G726 | codec::CODEC_ID_ADPCM_G726LE => "G.726 ADPCM",
+        codec::CODEC_ID_DCA => "DTS",
+        codec::CODEC_ID_MUSEPACK => "Musepack",
+        _ => return format!("with id {id}"),
+    };
+    name.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn riff_tag_found_after_other_chunks() {
+        let mut h = b"RIFF\0\0\0\0WAVE".to_vec();
+        h.extend_from_slice(b"LIST\x03\0\0\0abc\0"); // odd size, padded
+        h.extend_from_slice(b"fmt \x10\0\0\0\x31\0");
+        assert_eq!(riff_format_tag(&h), Some(0x31));
+        assert_eq!(wave_format_name(0x31), Some("GSM 6.10"));
+    }
+
+    #[test]
+    fn riff_tag_absent_or_hostile_size() {
+        let mut h = b"RIFF\0\0\0\0WAVE".to_vec();
+        h.extend_from_slice(b"junk\xff\xff\xff\xff");
+        assert_eq!(riff_format_tag(&h), None);
+    }
+}

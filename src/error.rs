@@ -1,0 +1,73 @@
+//! The library's error type: what went wrong with one input, or with a configuration.
+
+use std::path::PathBuf;
+
+/// Result alias used across voxguard.
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// Everything voxguard's library can fail with.
+///
+/// Per-file errors always carry the path, so a batch report can say which file failed and why.
+#[non_exhaustive]
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The file could not be opened or read (missing, permission denied, I/O failure).
+    #[error("{path}: cannot read: {source}")]
+    Io {
+        /// The input that failed.
+        path: PathBuf,
+        /// The underlying I/O error.
+        source: std::io::Error,
+    },
+    /// The file is not audio in any container voxguard can read (or is empty).
+    #[error("{path}: not a recognised audio file: {reason}")]
+    UnknownFormat {
+        /// The input that failed.
+        path: PathBuf,
+        /// Why the probe failed.
+        reason: String,
+    },
+    /// The container was recognised but its codec cannot be decoded.
+    #[error("{path}: unsupported codec {codec}")]
+    UnsupportedCodec {
+        /// The input that failed.
+        path: PathBuf,
+        /// Human-readable codec name (e.g. "Opus", "GSM 6.10").
+        codec: String,
+    },
+    /// The stream is malformed, truncated or otherwise undecodable.
+    #[error("{path}: corrupt or truncated audio: {reason}")]
+    Corrupt {
+        /// The input that failed.
+        path: PathBuf,
+        /// What the decoder reported.
+        reason: String,
+    },
+    /// The stream declares something voxguard refuses to process (0 Hz, too many channels, too long).
+    #[error("{path}: limit exceeded: {reason}")]
+    Limit {
+        /// The input that failed.
+        path: PathBuf,
+        /// Which limit and by how much.
+        reason: String,
+    },
+    /// A model file is missing, malformed or incompatible with this version.
+    #[error("model {path}: {reason}")]
+    Model {
+        /// The model file (or `<built-in>`).
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A dataset manifest is malformed.
+    #[error("manifest {path}: {reason}")]
+    Manifest {
+        /// The manifest file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// An analysis setting is out of range (segment length, hop, thresholds...).
+    #[error("invalid configuration: {0}")]
+    Config(String),
+}

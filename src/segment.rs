@@ -1,0 +1,266 @@
+//! Stage 4: cut the frame stream into overlapping segments, keep their speech frames, and pool
+//! them into one fixed-length statistics vector per segment for the classifier.
+//!
+//! Only one segment's worth of frames is held at a time, so memory does not grow with the file.
+
+use std::collections::VecDeque;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::features::cepstrum::deltas;
+use crate::features::{FeatureConfig, FrameFeatures};
+use crate::vad::{NoiseFloor, VadConfig, speech_mask};
+
+/// How the recording is cut into scored segments.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SegmentConfig {
+    /// Segment length in seconds.
+    pub length_s: f64,
+    /// Step between segment starts in seconds.
+    pub hop_s: f64,
+    /// A segment with less speech than this (seconds) is not scored.
+    pub min_speech_s: f64,
+    /// Speech-activity thresholds.
+    pub vad: VadConfig,
+}
+
+impl Default for SegmentConfig {
+    fn default() -> Self {
+        Self {
+            length_s: 4.0,
+            hop_s: 2.0,
+            min_speech_s: 1.0,
+            vad: VadConfig::default(),
+        }
+    }
+}
+
+impl SegmentConfig {
+    /// Checks the segment geometry against the frame step.
+    pub fn validate(&self, frame_hop_s: f64) -> Result<()> {
+        if !(self.length_s.is_finite() && self.hop_s.is_finite())
+            || self.length_s < 10.0 * frame_hop_s
+            || self.hop_s < frame_hop_s
+            || self.hop_s > self.length_s
+        {
+            return Err(Error::Config(format!(
+                "segment length {} s and hop {} s: need hop <= length, length >= {:.2} s, hop >= {:.3} s",
+                self.length_s,
+                self.hop_s,
+                10.0 * frame_hop_s,
+                frame_hop_s
+            )));
+        }
+        if !(0.0..=self.length_s).contains(&self.min_speech_s) {
+            return Err(Error::Config(format!(
+                "minimum speech per segment {} s must be within 0..={} s",
+                self.min_speech_s, self.length_s
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// One segment's analysis, before scoring.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SegmentFeatures {
+    /// Start time in seconds.
+    pub start_s: f64,
+    /// End time in seconds (clipped to the end of the audio).
+    pub end_s: f64,
+    /// Seconds of detected speech in the segment.
+    pub speech_s: f64,
+    /// Fraction of the segment's frames that are speech.
+    pub speech_ratio: f64,
+    /// Pooled statistics, or `None` when there is too little speech to score.
+    pub stats: Option<Vec<f32>>,
+}
+
+/// Streaming segmenter: push frames, collect pooled segments.
+pub struct Segmenter {
+    seg: SegmentConfig,
+    feat: FeatureConfig,
+    seg_frames: usize,
+    hop_frames: usize,
+    frames: VecDeque<FrameFeatures>,
+    first_index: usize,
+    n_frames: usize,
+    next_start: usize,
+    counted_until: usize,
+    speech_frames: usize,
+    noise: NoiseFloor,
+    out: Vec<SegmentFeatures>,
+}
+
+impl Segmenter {
+    /// A segmenter for frames made with `feat`, cut as `seg` says.
+    pub fn new(seg: &SegmentConfig, feat: &FeatureConfig) -> Result<Self> {
+        let hop = feat.hop_s();
+        seg.validate(hop)?;
+        Ok(Self {
+            seg_frames: (seg.length_s / hop).round() as usize,
+            hop_frames: (seg.hop_s / hop).round() as usize,
+            seg: seg.clone(),
+            feat: feat.clone(),
+            frames: VecDeque::new(),
+            first_index: 0,
+            n_frames: 0,
+            next_start: 0,
+            counted_until: 0,
+            speech_frames: 0,
+            noise: NoiseFloor::default(),
+            out: Vec::new(),
+        })
+    }
+
+    /// Adds one frame; emits every segment that is now complete.
+    pub fn push(&mut self, frame: FrameFeatures) {
+        self.noise.add(frame.energy_db);
+        self.frames.push_back(frame);
+        self.n_frames += 1;
+        while self.n_frames >= self.next_start + self.seg_frames {
+            self.emit(self.next_start, self.next_start + self.seg_frames);
+            self.advance();
+        }
+    }
+
+    /// Emits the trailing partial segment (if it adds frames no earlier segment covered) and
+    /// returns all segments with the total speech time in seconds.
+    pub fn finish(mut self, duration_s: f64) -> (Vec<SegmentFeatures>, f64) {
+        let covered = self.next_start == 0 || self.counted_until < self.n_frames;
+        if self.next_start < self.n_frames && covered {
+            self.emit(self.next_start, self.n_frames);
+        }
+        for s in &mut self.out {
+            s.end_s = s.end_s.min(duration_s.max(s.start_s));
+        }
+        let speech_s = self.speech_frames as f64 * self.feat.hop_s();
+        (self.out, speech_s)
+    }
+
+    fn advance(&mut self) {
+        self.next_start += self.hop_frames;
+        let drop = (self.next_start - self.first_index).min(self.frames.len());
+        self.frames.drain(..drop);
+        self.first_index += drop;
+    }
+
+    fn emit(&mut self, start: usize, end: usize) {
+        let local = &self.frames.make_contiguous()[start - self.first_index..end - self.first_index];
+        let energies: Vec<f32> = local.iter().map(|f| f.energy_db).collect();
+        let mask = speech_mask(&energies, &self.noise, &self.seg.vad);
+        let new_from = self.counted_until.max(start) - start;
+        self.speech_frames += mask[new_from..].iter().filter(|&&m| m).count();
+        self.counted_until = self.counted_until.max(end);
+        let n_speech = mask.iter().filter(|&&m| m).count();
+        let hop = self.feat.hop_s();
+        let speech_s = n_speech as f64 * hop;
+        let stats = (speech_s >= self.seg.min_speech_s && n_speech >= 2)
+            .then(|| pool(local, &mask, &self.feat));
+        self.out.push(SegmentFeatures {
+            start_s: start as f64 * hop,
+            end_s: (start + self.seg_frames) as f64 * hop,
+            speech_s,
+            speech_ratio: n_speech as f64 / local.len() as f64,
+            stats,
+        });
+    }
+}
+
+/// Names of the pooled statistics, in order (documents the model's weights).
+pub fn stat_names(feat: &FeatureConfig) -> Vec<String> {
+    let mut names = Vec::new();
+    names.extend((1..feat.n_ceps).map(|i| format!("lfcc{i}_mean")));
+    names.extend((0..feat.n_ceps).map(|i| format!("lfcc{i}_std")));
+    names.extend((0..feat.n_ceps).map(|i| format!("dlfcc{i}_std")));
+    names.extend((0..feat.n_bands).map(|i| format!("band{i}_rel_db_mean")));
+    names.extend((0..feat.n_bands).map(|i| format!("band{i}_rel_db_std")));
+    names.push("flatness_db_mean".into());
+    names.push("flatness_db_std".into());
+    names
+}
+
+/// Pools the speech frames of one segment: means and standard deviations of the cepstra (c0's
+/// mean is left out: it is the level), of their deltas, of the band energies and of flatness.
+pub fn pool(frames: &[FrameFeatures], mask: &[bool], feat: &FeatureConfig) -> Vec<f32> {
+    let nc = feat.n_ceps;
+    let ceps: Vec<Vec<f32>> = frames.iter().map(|f| f.values[..nc].to_vec()).collect();
+    let d = deltas(&ceps, 2);
+    let speech = |i: &usize| mask[*i];
+    let idx: Vec<usize> = (0..frames.len()).filter(speech).collect();
+    let mean_std = |get: &dyn Fn(usize) -> f32| -> (f32, f32) {
+        let n = idx.len() as f64;
+        let mean = idx.iter().map(|&i| get(i) as f64).sum::<f64>() / n;
+        let var = idx.iter().map(|&i| (get(i) as f64 - mean).powi(2)).sum::<f64>() / n;
+        (mean as f32, var.sqrt() as f32)
+    };
+    let mut out = Vec::with_capacity(3 * nc + 2 * feat.n_bands + 1);
+    let ceps_ms: Vec<(f32, f32)> = (0..nc).map(|c| mean_std(&|i| ceps[i][c])).collect();
+    out.extend(ceps_ms[1..].iter().map(|m| m.0));
+    out.extend(ceps_ms.iter().map(|m| m.1));
+    out.extend((0..nc).map(|c| mean_std(&|i| d[i][c]).1));
+    let band_ms: Vec<(f32, f32)> = (0..feat.n_bands + 1)
+        .map(|b| mean_std(&|i| frames[i].values[nc + b]))
+        .collect();
+    out.extend(band_ms[..feat.n_bands].iter().map(|m| m.0));
+    out.extend(band_ms[..feat.n_bands].iter().map(|m| m.1));
+    out.push(band_ms[feat.n_bands].0);
+    out.push(band_ms[feat.n_bands].1);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(energy_db: f32, dim: usize) -> FrameFeatures {
+        FrameFeatures {
+            energy_db,
+            values: (0..dim).map(|i| i as f32 + energy_db / 100.0).collect(),
+        }
+    }
+
+    fn run(energies: &[f32], seg: &SegmentConfig) -> (Vec<SegmentFeatures>, f64) {
+        let feat = FeatureConfig::default();
+        let mut s = Segmenter::new(seg, &feat).unwrap();
+        for &e in energies {
+            s.push(frame(e, feat.frame_dim()));
+        }
+        s.finish(energies.len() as f64 * feat.hop_s())
+    }
+
+    #[test]
+    fn segment_grid_and_tail() {
+        // 10 s of speech at 100 frames/s, 4 s windows every 2 s: 0-4, 2-6, 4-8, 6-10.
+        let (segs, speech_s) = run(&vec![-20.0; 1000], &SegmentConfig::default());
+        let starts: Vec<f64> = segs.iter().map(|s| s.start_s).collect();
+        assert_eq!(starts, vec![0.0, 2.0, 4.0, 6.0]);
+        assert!((segs[3].end_s - 10.0).abs() < 1e-9);
+        assert!((speech_s - 10.0).abs() < 1e-9, "{speech_s}");
+        assert!(segs.iter().all(|s| s.stats.as_ref().unwrap().len() == stat_names(&FeatureConfig::default()).len()));
+    }
+
+    #[test]
+    fn short_file_gets_one_partial_segment() {
+        let (segs, _) = run(&vec![-20.0; 250], &SegmentConfig::default());
+        assert_eq!(segs.len(), 1);
+        assert!((segs[0].end_s - 2.5).abs() < 1e-9);
+    }
+
+    #[test]
+    fn too_little_speech_is_not_scored() {
+        let mut e = vec![-90.0; 400];
+        e[..50].iter_mut().for_each(|v| *v = -20.0);
+        let (segs, speech_s) = run(&e, &SegmentConfig::default());
+        assert!(segs[0].stats.is_none());
+        assert!((speech_s - 0.5).abs() < 1e-9);
+    }
+
+    #[test]
+    fn invalid_geometry_is_rejected() {
+        let feat = FeatureConfig::default();
+        let bad = SegmentConfig { hop_s: 5.0, ..SegmentConfig::default() };
+        assert!(Segmenter::new(&bad, &feat).is_err());
+    }
+}
