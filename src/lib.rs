@@ -1,4 +1,4 @@
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 #![warn(missing_docs)]
 //! voxguard: tells whether a recorded voice is human or synthetic, segment by segment.
 //!
@@ -14,3 +14,11 @@ pub mod segment;
 pub mod vad;
 
 pub use error::{Error, Result};
+pub mod augment;
+pub mod dataset;
+pub mod eval;
+pub mod model;
+pub mod pipeline;
+pub mod report;
+pub mod scan;
+pub mod train;

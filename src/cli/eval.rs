@@ -1,0 +1,204 @@
+//! `voxguard eval`: equal error rates of a model on a manifest, or of training itself under
+//! generator-held-out or speaker-held-out cross-validation.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, ValueEnum};
+use serde_json::json;
+
+use voxguard::eval::{SystemEer, cv_speakers, cv_systems, score_clips};
+use voxguard::model::Model;
+use voxguard::pipeline::AnalysisConfig;
+use voxguard::train::{Fitted, TrainConfig};
+
+use super::train::load_features;
+use super::set_jobs;
+
+/// Cross-validation schemes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Cv {
+    /// Leave one generator out of training, score it (and unseen real speakers), for each.
+    System,
+    /// Hold out groups of speakers/voices (5 folds); generators are seen in training.
+    Speaker,
+}
+
+/// Output format of `eval`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EvalFormat {
+    /// Aligned text table.
+    Table,
+    /// One JSON document.
+    Json,
+}
+
+/// Arguments of `voxguard eval`.
+#[derive(Args)]
+pub struct EvalArgs {
+    /// Labelled manifest (`file,label,system,...`; `file` relative to it).
+    #[arg(long)]
+    manifest: PathBuf,
+    /// Model to measure [default: the built-in model]. Ignored with `--cv`.
+    #[arg(long, conflicts_with = "cv")]
+    model: Option<PathBuf>,
+    /// Instead of measuring a model, cross-validate training on the manifest.
+    #[arg(long, value_enum)]
+    cv: Option<Cv>,
+    /// L2 penalty for the models trained by `--cv`.
+    #[arg(long, default_value_t = TrainConfig::default().l2)]
+    l2: f64,
+    /// Output format [default: table on a terminal, json otherwise].
+    #[arg(long, value_enum)]
+    format: Option<EvalFormat>,
+    /// Clips analysed in parallel (0 = one per core).
+    #[arg(long, short = 'j', default_value_t = 0)]
+    jobs: usize,
+    /// No progress bar.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+/// One row of the results: a generator's EER on clean and telephone copies.
+struct Row {
+    clean: SystemEer,
+    telephone: SystemEer,
+}
+
+/// Runs the evaluation and prints the table.
+pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
+    set_jobs(args.jobs)?;
+    let (title, rows, pooled): (String, Vec<Row>, Option<[f64; 2]>) = match args.cv {
+        None => {
+            let model = match &args.model {
+                Some(p) => Model::load(p)?,
+                None => Model::builtin()?,
+            };
+            let analysis = AnalysisConfig {
+                features: model.file.features.clone(),
+                ..AnalysisConfig::default()
+            };
+            let (clips, feats) = load_features(&args.manifest, &analysis, args.quiet)?;
+            let fitted = Fitted {
+                standardizer: model.file.standardizer.clone(),
+                classifier: model.file.classifier.clone(),
+            };
+            let all: Vec<usize> = (0..clips.len()).collect();
+            let mut sets = Default::default();
+            score_clips(&fitted, &clips, &feats, &all, &mut sets);
+            let [clean, phone] = sets;
+            let rows = clean
+                .per_system()
+                .into_iter()
+                .zip(phone.per_system())
+                .map(|(clean, telephone)| Row { clean, telephone })
+                .collect();
+            let title = format!(
+                "model {} v{} ({}) on {}: every clip scored by the one model",
+                model.file.name,
+                model.file.version,
+                &model.sha256[..12],
+                args.manifest.display()
+            );
+            (title, rows, Some([clean.pooled_eer(), phone.pooled_eer()]))
+        }
+        Some(Cv::System) => {
+            let (clips, feats) =
+                load_features(&args.manifest, &AnalysisConfig::default(), args.quiet)?;
+            let rows = cv_systems(&clips, &feats, args.l2, 5)?
+                .into_iter()
+                .map(|[clean, telephone]| Row { clean, telephone })
+                .collect();
+            let title = "leave-one-system-out: each generator scored by models trained without it \
+                         and without the real speakers it is compared with"
+                .to_string();
+            (title, rows, None)
+        }
+        Some(Cv::Speaker) => {
+            let (clips, feats) =
+                load_features(&args.manifest, &AnalysisConfig::default(), args.quiet)?;
+            let [clean, phone] = cv_speakers(&clips, &feats, args.l2, 5)?;
+            let rows = clean
+                .per_system()
+                .into_iter()
+                .zip(phone.per_system())
+                .map(|(clean, telephone)| Row { clean, telephone })
+                .collect();
+            let title = "speaker-held-out 5-fold: every clip scored by a model that never heard \
+                         its speaker or voice"
+                .to_string();
+            (title, rows, Some([clean.pooled_eer(), phone.pooled_eer()]))
+        }
+    };
+    let format = args.format.unwrap_or(if std::io::stdout().is_terminal() {
+        EvalFormat::Table
+    } else {
+        EvalFormat::Json
+    });
+    print(format, &title, &rows, pooled);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn mean(rows: &[Row], get: impl Fn(&Row) -> f64) -> f64 {
+    rows.iter().map(get).sum::<f64>() / rows.len().max(1) as f64
+}
+
+fn print(format: EvalFormat, title: &str, rows: &[Row], pooled: Option<[f64; 2]>) {
+    let mean_clean = mean(rows, |r| r.clean.eer);
+    let mean_phone = mean(rows, |r| r.telephone.eer);
+    match format {
+        EvalFormat::Json => {
+            let systems: Vec<_> = rows
+                .iter()
+                .map(|r| {
+                    json!({
+                        "system": r.clean.system,
+                        "spoof": r.clean.spoof,
+                        "bonafide": r.clean.bonafide,
+                        "eer_clean": r.clean.eer,
+                        "eer_telephone": r.telephone.eer,
+                    })
+                })
+                .collect();
+            let doc = json!({
+                "description": title,
+                "pooled_eer": pooled.map(|p| json!({"clean": p[0], "telephone": p[1]})),
+                "mean_system_eer": {"clean": mean_clean, "telephone": mean_phone},
+                "systems": systems,
+            });
+            println!("{}", serde_json::to_string_pretty(&doc).expect("serialisable"));
+        }
+        EvalFormat::Table => {
+            println!("{title}");
+            println!(
+                "{:<28} {:>6} {:>9} {:>11} {:>15}",
+                "system", "spoof", "bonafide", "EER clean", "EER telephone"
+            );
+            for r in rows {
+                println!(
+                    "{:<28} {:>6} {:>9} {:>10.1}% {:>14.1}%",
+                    r.clean.system,
+                    r.clean.spoof,
+                    r.clean.bonafide,
+                    100.0 * r.clean.eer,
+                    100.0 * r.telephone.eer
+                );
+            }
+            println!(
+                "{:<45} {:>10.1}% {:>14.1}%",
+                "mean over systems",
+                100.0 * mean_clean,
+                100.0 * mean_phone
+            );
+            if let Some([c, t]) = pooled {
+                println!(
+                    "{:<45} {:>10.1}% {:>14.1}%",
+                    "pooled (all spoofs vs all bonafide)",
+                    100.0 * c,
+                    100.0 * t
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,48 @@
+//! Expanding command-line paths into the list of inputs.
+
+use std::path::{Path, PathBuf};
+
+/// Extensions picked up when walking a directory (files named explicitly are always taken).
+const AUDIO_EXTENSIONS: &[&str] = &[
+    "wav", "wave", "flac", "mp3", "ogg", "oga", "m4a", "mp4", "aac", "aif", "aiff", "aifc", "caf",
+    "mka", "mkv", "webm", "opus", "amr", "gsm", "wma", "au",
+];
+
+/// One input to scan, or a path that could not even be listed.
+pub enum Input {
+    /// A file to scan.
+    File(PathBuf),
+    /// A path that failed before scanning (missing, unreadable directory, link loop...).
+    Unreadable(PathBuf, String),
+}
+
+/// Expands `paths`: files as given, directories walked recursively (sorted, audio extensions
+/// only, symlinks not followed).
+pub fn expand(paths: &[PathBuf]) -> Vec<Input> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            for entry in walkdir::WalkDir::new(p).sort_by_file_name() {
+                match entry {
+                    Ok(e) if e.file_type().is_file() && is_audio(e.path()) => {
+                        out.push(Input::File(e.into_path()))
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        let path = e.path().map(Path::to_path_buf).unwrap_or_else(|| p.clone());
+                        out.push(Input::Unreadable(path, e.to_string()));
+                    }
+                }
+            }
+        } else {
+            out.push(Input::File(p.clone()));
+        }
+    }
+    out
+}
+
+fn is_audio(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| AUDIO_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+}

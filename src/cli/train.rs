@@ -1,0 +1,123 @@
+//! `voxguard train`: extract features from a manifest's clips and write a calibrated model.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use clap::Args;
+use serde_json::json;
+
+use voxguard::dataset::{Clip, read_manifest};
+use voxguard::model::Model;
+use voxguard::pipeline::AnalysisConfig;
+use voxguard::scan::sha256_file;
+use voxguard::train::{ClipFeatures, TrainConfig, extract, train_model};
+
+use super::{progress, set_jobs};
+
+/// Arguments of `voxguard train`.
+#[derive(Args)]
+pub struct TrainArgs {
+    /// Labelled manifest (`file,label,system,corpus,speaker,...`; `file` relative to it).
+    #[arg(long)]
+    manifest: PathBuf,
+    /// Where to write the model (JSON).
+    #[arg(long)]
+    out: PathBuf,
+    /// Generators to leave out of training, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    exclude_systems: Vec<String>,
+    /// L2 penalty of the logistic regression.
+    #[arg(long, default_value_t = TrainConfig::default().l2)]
+    l2: f64,
+    /// Version string written into the model.
+    #[arg(long, default_value = "1.0.0")]
+    model_version: String,
+    /// Clips analysed in parallel (0 = one per core).
+    #[arg(long, short = 'j', default_value_t = 0)]
+    jobs: usize,
+    /// No progress bar.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+/// Trains and writes the model.
+pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
+    set_jobs(args.jobs)?;
+    let cfg = TrainConfig {
+        l2: args.l2,
+        ..TrainConfig::default()
+    };
+    let (clips, feats) = load_features(&args.manifest, &cfg.analysis, args.quiet)?;
+    for s in &args.exclude_systems {
+        if !clips.iter().any(|c| &c.system == s) {
+            bail!("--exclude-systems: no system {s:?} in the manifest");
+        }
+    }
+    let selected: Vec<usize> = (0..clips.len())
+        .filter(|&i| !args.exclude_systems.contains(&clips[i].system))
+        .collect();
+    let provenance = json!({
+        "manifest": args.manifest.display().to_string(),
+        "manifest_sha256": sha256_file(&args.manifest)?,
+        "excluded_systems": args.exclude_systems,
+    });
+    let mut model = train_model(&clips, &feats, &selected, &cfg, provenance)?;
+    model.version = args.model_version.clone();
+    write_atomically(&args.out, Model::to_json(&model).as_bytes())?;
+    let loaded = Model::load(&args.out)?;
+    eprintln!(
+        "wrote {} ({} v{}, sha256 {}): {} clips, {} features, calibration a={:.3} b={:.3}",
+        args.out.display(),
+        model.name,
+        model.version,
+        loaded.sha256,
+        selected.len(),
+        model.stats.len(),
+        model.calibration.a,
+        model.calibration.b
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Reads a manifest and analyses its clips; clips that fail to decode are reported on stderr
+/// and left out.
+pub fn load_features(
+    manifest: &Path,
+    analysis: &AnalysisConfig,
+    quiet: bool,
+) -> anyhow::Result<(Vec<Clip>, Vec<ClipFeatures>)> {
+    let clips = read_manifest(manifest)?;
+    let pb = progress::bar(clips.len(), quiet, "analysing");
+    let results = extract(&clips, analysis, &|| pb.inc(1));
+    pb.finish_and_clear();
+    let mut kept = (Vec::new(), Vec::new());
+    for (clip, r) in clips.into_iter().zip(results) {
+        match r {
+            Ok(f) => {
+                kept.0.push(clip);
+                kept.1.push(f);
+            }
+            Err(e) => eprintln!("voxguard: skipping clip: {e}"),
+        }
+    }
+    if kept.0.is_empty() {
+        bail!("no clip of {} could be analysed", manifest.display());
+    }
+    Ok(kept)
+}
+
+/// Writes `bytes` to a temporary file beside `path`, syncs it, and renames it into place, so a
+/// reader never sees a half-written file.
+fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}
+

@@ -1,0 +1,56 @@
+//! The one piece of linear algebra training needs: solving a small symmetric positive-definite
+//! system (Newton steps of logistic regression), by Cholesky factorisation.
+
+use ndarray::{Array1, Array2};
+
+/// Solves `a x = b` for symmetric positive-definite `a`; `None` if `a` is not positive definite.
+pub fn solve_spd(a: &Array2<f64>, b: &Array1<f64>) -> Option<Array1<f64>> {
+    let n = b.len();
+    let mut l = Array2::<f64>::zeros((n, n));
+    for i in 0..n {
+        for j in 0..=i {
+            let s: f64 = (0..j).map(|k| l[[i, k]] * l[[j, k]]).sum();
+            if i == j {
+                let d = a[[i, i]] - s;
+                if d <= 0.0 || !d.is_finite() {
+                    return None;
+                }
+                l[[i, j]] = d.sqrt();
+            } else {
+                l[[i, j]] = (a[[i, j]] - s) / l[[j, j]];
+            }
+        }
+    }
+    let mut y = Array1::<f64>::zeros(n);
+    for i in 0..n {
+        let s: f64 = (0..i).map(|k| l[[i, k]] * y[k]).sum();
+        y[i] = (b[i] - s) / l[[i, i]];
+    }
+    let mut x = Array1::<f64>::zeros(n);
+    for i in (0..n).rev() {
+        let s: f64 = (i + 1..n).map(|k| l[[k, i]] * x[k]).sum();
+        x[i] = (y[i] - s) / l[[i, i]];
+    }
+    Some(x)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    #[test]
+    fn solves_a_known_system() {
+        let a = array![[4.0, 2.0, 0.6], [2.0, 5.0, 1.0], [0.6, 1.0, 3.0]];
+        let x_true = array![1.0, -2.0, 0.5];
+        let b = a.dot(&x_true);
+        let x = solve_spd(&a, &b).unwrap();
+        assert!((&x - &x_true).iter().all(|d| d.abs() < 1e-12));
+    }
+
+    #[test]
+    fn rejects_indefinite() {
+        let a = array![[1.0, 2.0], [2.0, 1.0]];
+        assert!(solve_spd(&a, &array![1.0, 1.0]).is_none());
+    }
+}

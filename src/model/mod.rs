@@ -1,0 +1,133 @@
+//! Stage 5: the classifier. A model is a versioned JSON data file (see `models/README.md`) holding
+//! the feature settings it was trained with, a standardiser, a logistic regression on pooled
+//! segment statistics and a Platt calibration fitted on held-out folds.
+
+pub mod calibration;
+pub mod linalg;
+pub mod logistic;
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+use crate::features::FeatureConfig;
+use crate::segment::stat_names;
+use calibration::Platt;
+use logistic::{LogisticRegression, Standardizer};
+
+/// The `format` field every model file carries.
+pub const MODEL_FORMAT: &str = "voxguard-model";
+/// The model file layout version this build reads and writes.
+pub const MODEL_FORMAT_VERSION: u32 = 1;
+
+/// The default model, compiled in from `models/default.json`.
+const BUILTIN_JSON: &str = include_str!("../../models/default.json");
+
+/// A trained detector, as stored on disk.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelFile {
+    /// Always `voxguard-model`.
+    pub format: String,
+    /// Layout version of this file (see [`MODEL_FORMAT_VERSION`]).
+    pub format_version: u32,
+    /// Short model name.
+    pub name: String,
+    /// Model version (bumped on every retrain that ships).
+    pub version: String,
+    /// One-line description.
+    pub description: String,
+    /// Frame features the model expects.
+    pub features: FeatureConfig,
+    /// Names of the pooled statistics, in the order of the weights.
+    pub stats: Vec<String>,
+    /// Feature standardisation.
+    pub standardizer: Standardizer,
+    /// The classifier on standardised statistics.
+    pub classifier: LogisticRegression,
+    /// Calibration of the classifier's log-odds into a probability.
+    pub calibration: Platt,
+    /// How the model was trained (data, exclusions, counts), for provenance.
+    pub training: serde_json::Value,
+}
+
+/// A loaded model with its identity (name, version, SHA-256 of the file bytes).
+#[derive(Debug, Clone)]
+pub struct Model {
+    /// The model's contents.
+    pub file: ModelFile,
+    /// SHA-256 of the model file, hex.
+    pub sha256: String,
+    /// Where it came from (`<built-in>` for the default).
+    pub path: PathBuf,
+}
+
+impl Model {
+    /// The default model shipped in `models/default.json`.
+    pub fn builtin() -> Result<Self> {
+        Self::from_json(BUILTIN_JSON.as_bytes(), PathBuf::from("<built-in models/default.json>"))
+    }
+
+    /// Loads a model file.
+    pub fn load(path: &Path) -> Result<Self> {
+        let bytes = std::fs::read(path).map_err(|e| Error::Model {
+            path: path.to_owned(),
+            reason: e.to_string(),
+        })?;
+        Self::from_json(&bytes, path.to_owned())
+    }
+
+    fn from_json(bytes: &[u8], path: PathBuf) -> Result<Self> {
+        let bad = |reason: String| Error::Model {
+            path: path.clone(),
+            reason,
+        };
+        let file: ModelFile =
+            serde_json::from_slice(bytes).map_err(|e| bad(format!("not a model file: {e}")))?;
+        if file.format != MODEL_FORMAT || file.format_version != MODEL_FORMAT_VERSION {
+            return Err(bad(format!(
+                "format {} v{} (this build reads {MODEL_FORMAT} v{MODEL_FORMAT_VERSION})",
+                file.format, file.format_version
+            )));
+        }
+        file.features.validate().map_err(|e| bad(e.to_string()))?;
+        let expected = stat_names(&file.features);
+        let d = expected.len();
+        if file.stats != expected
+            || file.standardizer.mean.len() != d
+            || file.standardizer.scale.len() != d
+            || file.classifier.weights.len() != d
+        {
+            return Err(bad(format!(
+                "statistics do not match its feature settings (expected {d})"
+            )));
+        }
+        Ok(Self {
+            sha256: hex(&Sha256::digest(bytes)),
+            file,
+            path,
+        })
+    }
+
+    /// Serialises the model as pretty JSON.
+    pub fn to_json(file: &ModelFile) -> String {
+        serde_json::to_string_pretty(file).expect("model serialises") + "\n"
+    }
+
+    /// Uncalibrated classifier log-odds for one segment's pooled statistics.
+    pub fn raw_logit(&self, stats: &[f32]) -> f64 {
+        let z = self.file.standardizer.apply(stats);
+        self.file.classifier.logit(&z)
+    }
+
+    /// Calibrated log-odds that the segment is synthetic.
+    pub fn logit(&self, stats: &[f32]) -> f64 {
+        self.file.calibration.logit(self.raw_logit(stats))
+    }
+}
+
+/// Lower-case hex of a digest.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,207 @@
+//! One file through the analysis stages: decode → channel selection → resample → frame features
+//! → segments. Streams packet by packet; what is kept is one segment of frames per channel.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::decode::{AudioDecoderStream, AudioInfo};
+use crate::error::Result;
+use crate::features::{FeatureConfig, FrameAnalyzer, FrameFeatures};
+use crate::resample::StreamResampler;
+use crate::segment::{SegmentConfig, SegmentFeatures, Segmenter};
+
+/// How multi-channel recordings are analysed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum ChannelMode {
+    /// Average all channels into one (the default).
+    #[default]
+    Mix,
+    /// Analyse every channel on its own (caller and callee on separate channels).
+    Each,
+}
+
+/// Settings for analysing a file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AnalysisConfig {
+    /// Frame features (normally taken from the model).
+    pub features: FeatureConfig,
+    /// Segment geometry and speech activity.
+    pub segments: SegmentConfig,
+    /// Downmix or per-channel.
+    pub channels: ChannelMode,
+    /// Longest recording accepted, in seconds.
+    pub max_duration_s: f64,
+}
+
+impl Default for AnalysisConfig {
+    fn default() -> Self {
+        Self {
+            features: FeatureConfig::default(),
+            segments: SegmentConfig::default(),
+            channels: ChannelMode::Mix,
+            max_duration_s: 4.0 * 3600.0,
+        }
+    }
+}
+
+/// The analysis of one channel (or of the downmix).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChannelAnalysis {
+    /// Channel index, or `None` for the downmix.
+    pub channel: Option<usize>,
+    /// Segments in time order.
+    pub segments: Vec<SegmentFeatures>,
+    /// Seconds of speech detected in the channel.
+    pub speech_s: f64,
+}
+
+/// The analysis of one file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FileAnalysis {
+    /// Format as declared by the file.
+    pub info: AudioInfo,
+    /// Decoded length in seconds.
+    pub duration_s: f64,
+    /// One entry for the downmix, or one per channel.
+    pub channels: Vec<ChannelAnalysis>,
+}
+
+/// Resampler, frame analyser and segmenter for one stream of mono samples.
+struct ChannelChain {
+    resampler: StreamResampler,
+    analyzer: FrameAnalyzer,
+    segmenter: Segmenter,
+    resampled: Vec<f32>,
+    frames: Vec<FrameFeatures>,
+}
+
+impl ChannelChain {
+    fn new(input_rate: u32, cfg: &AnalysisConfig) -> Result<Self> {
+        Ok(Self {
+            resampler: StreamResampler::new(input_rate, cfg.features.sample_rate)?,
+            analyzer: FrameAnalyzer::new(&cfg.features)?,
+            segmenter: Segmenter::new(&cfg.segments, &cfg.features)?,
+            resampled: Vec::new(),
+            frames: Vec::new(),
+        })
+    }
+
+    fn push(&mut self, samples: &[f32]) {
+        self.resampled.clear();
+        self.resampler.push(samples, &mut self.resampled);
+        self.analyse_resampled();
+    }
+
+    fn analyse_resampled(&mut self) {
+        self.frames.clear();
+        self.analyzer.push(&self.resampled, &mut self.frames);
+        for f in self.frames.drain(..) {
+            self.segmenter.push(f);
+        }
+    }
+
+    fn finish(mut self, channel: Option<usize>, duration_s: f64) -> ChannelAnalysis {
+        self.resampled.clear();
+        self.resampler.finish(&mut self.resampled);
+        self.analyse_resampled();
+        let (segments, speech_s) = self.segmenter.finish(duration_s);
+        ChannelAnalysis {
+            channel,
+            segments,
+            speech_s,
+        }
+    }
+}
+
+/// Decodes and analyses `path` as `cfg` says.
+pub fn analyze_file(path: &Path, cfg: &AnalysisConfig) -> Result<FileAnalysis> {
+    let mut stream = AudioDecoderStream::open(path, cfg.max_duration_s)?;
+    let info = stream.info().clone();
+    let n_chains = match cfg.channels {
+        ChannelMode::Mix => 1,
+        ChannelMode::Each => info.channels,
+    };
+    let mut chains = (0..n_chains)
+        .map(|_| ChannelChain::new(info.sample_rate, cfg))
+        .collect::<Result<Vec<_>>>()?;
+    let mut mix = Vec::new();
+    let mut frames = 0u64;
+    while let Some(block) = stream.next_block()? {
+        frames += block[0].len() as u64;
+        match cfg.channels {
+            ChannelMode::Mix => {
+                downmix(block, &mut mix);
+                chains[0].push(&mix);
+            }
+            ChannelMode::Each => {
+                for (chain, samples) in chains.iter_mut().zip(block) {
+                    chain.push(samples);
+                }
+            }
+        }
+    }
+    let duration_s = frames as f64 / info.sample_rate as f64;
+    let channels = chains
+        .into_iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let index = (cfg.channels == ChannelMode::Each).then_some(i);
+            c.finish(index, duration_s)
+        })
+        .collect();
+    Ok(FileAnalysis {
+        info,
+        duration_s,
+        channels,
+    })
+}
+
+/// Analyses mono samples already at the analysis rate (used for training and augmentation).
+pub fn analyze_samples(samples: &[f32], cfg: &AnalysisConfig) -> Result<ChannelAnalysis> {
+    let mut chain = ChannelChain::new(cfg.features.sample_rate, cfg)?;
+    chain.push(samples);
+    let duration_s = samples.len() as f64 / cfg.features.sample_rate as f64;
+    Ok(chain.finish(None, duration_s))
+}
+
+/// Decodes `path` whole into mono samples at `rate` Hz (for short training clips).
+pub fn load_mono(path: &Path, rate: u32, max_duration_s: f64) -> Result<Vec<f32>> {
+    let mut stream = AudioDecoderStream::open(path, max_duration_s)?;
+    let mut resampler = StreamResampler::new(stream.info().sample_rate, rate)?;
+    let (mut out, mut mix) = (Vec::new(), Vec::new());
+    while let Some(block) = stream.next_block()? {
+        downmix(block, &mut mix);
+        resampler.push(&mix, &mut out);
+    }
+    resampler.finish(&mut out);
+    Ok(out)
+}
+
+/// Averages planar channels into `out`.
+fn downmix(block: &[Vec<f32>], out: &mut Vec<f32>) {
+    out.clear();
+    out.extend_from_slice(&block[0]);
+    if block.len() > 1 {
+        for ch in &block[1..] {
+            for (o, s) in out.iter_mut().zip(ch) {
+                *o += s;
+            }
+        }
+        let scale = 1.0 / block.len() as f32;
+        out.iter_mut().for_each(|o| *o *= scale);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn downmix_averages() {
+        let mut out = Vec::new();
+        downmix(&[vec![1.0, 0.0], vec![0.0, 1.0]], &mut out);
+        assert_eq!(out, vec![0.5, 0.5]);
+    }
+}

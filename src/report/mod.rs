@@ -1,0 +1,151 @@
+//! Stage 7: what a scan reports, and the output formats (one file per format behind one trait).
+//! The JSON field names are the documented, stable schema (see the README).
+
+mod csv;
+mod json;
+mod table;
+
+use std::io::Write;
+
+use serde::{Deserialize, Serialize};
+
+use crate::scan::Verdict;
+
+/// The identity of the model that produced a result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelId {
+    /// Model name.
+    pub name: String,
+    /// Model version.
+    pub version: String,
+    /// SHA-256 of the model file.
+    pub sha256: String,
+}
+
+/// One scored (or unscored) segment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SegmentReport {
+    /// Channel index with `--channels each`; `null` for the downmix.
+    pub channel: Option<usize>,
+    /// Start in seconds.
+    pub start_s: f64,
+    /// End in seconds.
+    pub end_s: f64,
+    /// Calibrated probability that the segment is synthetic; `null` when not scored.
+    pub score: Option<f64>,
+    /// Fraction of the segment detected as speech.
+    pub speech_ratio: f64,
+    /// Why the segment has no score.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub note: Option<String>,
+}
+
+/// Per-channel result (present with `--channels each` on multi-channel files).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChannelReport {
+    /// Channel index; `null` for the downmix.
+    pub channel: Option<usize>,
+    /// Aggregated calibrated score.
+    pub score: Option<f64>,
+    /// Highest segment score.
+    pub max_segment_score: Option<f64>,
+    /// Verdict for the channel.
+    pub verdict: Verdict,
+    /// Seconds of speech.
+    pub speech_s: f64,
+    /// Segments (only in memory; the file record lists all segments once).
+    #[serde(skip)]
+    pub segments: Vec<SegmentReport>,
+}
+
+/// The result for one file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FileReport {
+    /// Path as given on the command line (or found under a given directory).
+    pub file: String,
+    /// SHA-256 of the input bytes.
+    pub sha256: String,
+    /// Decoded duration in seconds.
+    pub duration_s: f64,
+    /// Native sample rate in Hz.
+    pub sample_rate: u32,
+    /// Number of channels in the file.
+    pub channels: usize,
+    /// Codec (symphonia's short name).
+    pub codec: String,
+    /// Container (symphonia's short name).
+    pub container: String,
+    /// Calibrated probability that the voice is synthetic; `null` when not applicable.
+    pub score: Option<f64>,
+    /// Highest segment score in the file.
+    pub max_segment_score: Option<f64>,
+    /// `synthetic`, `human`, `inconclusive` or `not_applicable`.
+    pub verdict: Verdict,
+    /// Why the verdict is `not_applicable`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub note: Option<String>,
+    /// Seconds of speech detected (the largest over channels).
+    pub speech_s: f64,
+    /// Per-channel results, with `--channels each` on multi-channel files.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub channel_results: Option<Vec<ChannelReport>>,
+    /// All segments, in channel then time order.
+    pub segments: Vec<SegmentReport>,
+    /// The model used.
+    pub model: ModelId,
+    /// The voxguard version that produced this record.
+    pub voxguard_version: String,
+}
+
+/// A file that could not be scored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FileError {
+    /// The input path.
+    pub file: String,
+    /// What went wrong, naming the file and the reason.
+    pub error: String,
+}
+
+/// One line of output: a result or an error.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Record {
+    /// The file was scored.
+    Scored(Box<FileReport>),
+    /// The file could not be read.
+    Failed(FileError),
+}
+
+/// Output formats of `scan`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Human-readable table, one block per file.
+    Table,
+    /// One JSON array of records.
+    Json,
+    /// One JSON object per line.
+    Jsonl,
+    /// One row per segment (errors as rows with the `error` column set).
+    Csv,
+}
+
+/// Writes records in one format as they arrive.
+pub trait Reporter {
+    /// Writes one record.
+    fn record(&mut self, out: &mut dyn Write, record: &Record) -> std::io::Result<()>;
+    /// Closes the document (e.g. the JSON array).
+    fn finish(&mut self, out: &mut dyn Write) -> std::io::Result<()>;
+}
+
+/// The reporter for `format`.
+pub fn reporter(format: Format) -> Box<dyn Reporter> {
+    match format {
+        Format::Table => Box::new(table::Table),
+        Format::Json => Box::new(json::JsonArray::default()),
+        Format::Jsonl => Box::new(json::JsonLines),
+        Format::Csv => Box::new(csv::Csv::default()),
+    }
+}
+
+#[cfg(test)]
+mod tests;

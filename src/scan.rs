@@ -1,0 +1,233 @@
+//! Stage 6: score one file — analyse it, score every segment with the model, aggregate to a
+//! per-channel and per-file score, and decide a verdict.
+//!
+//! Aggregation: a channel's score is the sigmoid of the speech-weighted mean of its segments'
+//! calibrated log-odds (each segment's evidence counts in proportion to its speech). With
+//! `--channels each`, the file's score is that of its most synthetic channel.
+
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+use crate::model::logistic::sigmoid;
+use crate::model::{Model, hex};
+use crate::pipeline::{AnalysisConfig, ChannelAnalysis, analyze_file};
+use crate::report::{ChannelReport, FileReport, ModelId, SegmentReport};
+
+/// Verdict of a file or channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Score at or above the synthetic threshold.
+    Synthetic,
+    /// Score at or below the human threshold.
+    Human,
+    /// Score between the thresholds.
+    Inconclusive,
+    /// Too little speech to judge.
+    NotApplicable,
+}
+
+impl Verdict {
+    /// The name used in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Synthetic => "synthetic",
+            Verdict::Human => "human",
+            Verdict::Inconclusive => "inconclusive",
+            Verdict::NotApplicable => "not_applicable",
+        }
+    }
+}
+
+/// Decision thresholds on the calibrated score.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Thresholds {
+    /// Scores at or above this are `synthetic`.
+    pub synthetic: f64,
+    /// Scores at or below this are `human`.
+    pub human: f64,
+    /// Channels with less speech than this (seconds) are `not_applicable`.
+    pub min_speech_s: f64,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Self {
+            synthetic: 0.7,
+            human: 0.3,
+            min_speech_s: 1.5,
+        }
+    }
+}
+
+impl Thresholds {
+    /// Checks `0 <= human <= synthetic <= 1`.
+    pub fn validate(&self) -> Result<()> {
+        if !(0.0 <= self.human && self.human <= self.synthetic && self.synthetic <= 1.0) {
+            return Err(Error::Config(format!(
+                "need 0 <= human threshold ({}) <= synthetic threshold ({}) <= 1",
+                self.human, self.synthetic
+            )));
+        }
+        Ok(())
+    }
+
+    fn verdict(&self, score: Option<f64>) -> Verdict {
+        match score {
+            None => Verdict::NotApplicable,
+            Some(s) if s >= self.synthetic => Verdict::Synthetic,
+            Some(s) if s <= self.human => Verdict::Human,
+            Some(_) => Verdict::Inconclusive,
+        }
+    }
+}
+
+/// Everything a scan needs besides the file.
+#[derive(Debug, Clone)]
+pub struct Scanner {
+    /// The model to score with.
+    pub model: Model,
+    /// Segmenting, channels and limits; the features always come from the model.
+    pub analysis: AnalysisConfig,
+    /// Verdict thresholds.
+    pub thresholds: Thresholds,
+}
+
+impl Scanner {
+    /// A scanner using `model`'s feature settings with the given segmenting and thresholds.
+    pub fn new(model: Model, mut analysis: AnalysisConfig, thresholds: Thresholds) -> Result<Self> {
+        thresholds.validate()?;
+        analysis.features = model.file.features.clone();
+        analysis.segments.validate(analysis.features.hop_s())?;
+        Ok(Self {
+            model,
+            analysis,
+            thresholds,
+        })
+    }
+
+    /// Hashes, decodes, analyses and scores one file.
+    pub fn scan(&self, path: &Path) -> Result<FileReport> {
+        let sha256 = sha256_file(path)?;
+        let analysis = analyze_file(path, &self.analysis)?;
+        let channels: Vec<ChannelReport> =
+            analysis.channels.iter().map(|c| self.score_channel(c)).collect();
+        let worst = channels
+            .iter()
+            .filter(|c| c.score.is_some())
+            .max_by(|a, b| a.score.partial_cmp(&b.score).expect("scores are finite"));
+        let (score, verdict) = match worst {
+            Some(c) => (c.score, c.verdict),
+            None => (None, Verdict::NotApplicable),
+        };
+        let max_segment_score = channels
+            .iter()
+            .filter_map(|c| c.max_segment_score)
+            .reduce(f64::max);
+        let segments = channels.iter().flat_map(|c| c.segments.clone()).collect();
+        let note = (verdict == Verdict::NotApplicable).then(|| {
+            format!(
+                "less than {:.1} s of speech in every channel",
+                self.thresholds.min_speech_s
+            )
+        });
+        Ok(FileReport {
+            file: path.display().to_string(),
+            sha256,
+            duration_s: analysis.duration_s,
+            sample_rate: analysis.info.sample_rate,
+            channels: analysis.info.channels,
+            codec: analysis.info.codec.clone(),
+            container: analysis.info.container.clone(),
+            score,
+            max_segment_score,
+            verdict,
+            note,
+            speech_s: channels.iter().map(|c| c.speech_s).fold(0.0, f64::max),
+            channel_results: (channels.len() > 1).then_some(
+                channels
+                    .into_iter()
+                    .map(|mut c| {
+                        c.segments.clear();
+                        c
+                    })
+                    .collect(),
+            ),
+            segments,
+            model: ModelId {
+                name: self.model.file.name.clone(),
+                version: self.model.file.version.clone(),
+                sha256: self.model.sha256.clone(),
+            },
+            voxguard_version: env!("CARGO_PKG_VERSION").to_string(),
+        })
+    }
+
+    fn score_channel(&self, ch: &ChannelAnalysis) -> ChannelReport {
+        let mut weighted = 0.0;
+        let mut weight = 0.0;
+        let segments: Vec<SegmentReport> = ch
+            .segments
+            .iter()
+            .map(|s| {
+                let (score, note) = match &s.stats {
+                    Some(stats) => {
+                        let logit = self.model.logit(stats);
+                        weighted += s.speech_s * logit;
+                        weight += s.speech_s;
+                        (Some(sigmoid(logit)), None)
+                    }
+                    None => (
+                        None,
+                        Some(format!(
+                            "too little speech ({:.2} s < {:.2} s)",
+                            s.speech_s, self.analysis.segments.min_speech_s
+                        )),
+                    ),
+                };
+                SegmentReport {
+                    channel: ch.channel,
+                    start_s: s.start_s,
+                    end_s: s.end_s,
+                    score,
+                    speech_ratio: s.speech_ratio,
+                    note,
+                }
+            })
+            .collect();
+        let enough = ch.speech_s >= self.thresholds.min_speech_s && weight > 0.0;
+        let score = enough.then(|| sigmoid(weighted / weight));
+        ChannelReport {
+            channel: ch.channel,
+            score,
+            max_segment_score: segments.iter().filter_map(|s| s.score).reduce(f64::max),
+            verdict: self.thresholds.verdict(score),
+            speech_s: ch.speech_s,
+            segments,
+        }
+    }
+}
+
+/// SHA-256 of a file's bytes, hex, read in 64 KiB blocks.
+pub fn sha256_file(path: &Path) -> Result<String> {
+    let io = |source| Error::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let mut file = File::open(path).map_err(io)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = file.read(&mut buf).map_err(io)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(hex(&hasher.finalize()))
+}
