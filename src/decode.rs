@@ -231,12 +231,10 @@ fn probe_error(path: &Path, e: SymError) -> Error {
         };
     }
     match e {
-        SymError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
-            Error::Corrupt {
-                path: path.to_owned(),
-                reason: "header is truncated".into(),
-            }
-        }
+        SymError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => Error::Corrupt {
+            path: path.to_owned(),
+            reason: "header is truncated".into(),
+        },
         SymError::IoError(source) => Error::Io {
             path: path.to_owned(),
             source,

@@ -40,7 +40,11 @@ pub fn eer(bonafide: &[f64], spoof: &[f64]) -> f64 {
         if frr >= far {
             let (f0, r0) = prev;
             let denom = (frr - r0) - (far - f0);
-            let a = if denom.abs() < 1e-15 { 0.0 } else { (f0 - r0) / denom };
+            let a = if denom.abs() < 1e-15 {
+                0.0
+            } else {
+                (f0 - r0) / denom
+            };
             return f0 + a * (far - f0);
         }
         prev = (far, frr);
@@ -75,7 +79,11 @@ impl ScoreSet {
     pub fn add(&mut self, clip: &Clip, score: f64) {
         match clip.label {
             Label::Bonafide => self.bonafide.push(score),
-            Label::Spoof => self.spoof.entry(clip.system.clone()).or_default().push(score),
+            Label::Spoof => self
+                .spoof
+                .entry(clip.system.clone())
+                .or_default()
+                .push(score),
         }
     }
 
@@ -162,7 +170,12 @@ pub fn cv_systems(
 
 /// Speaker-held-out `k`-fold cross-validation (folds grouped by speaker or voice; generators
 /// are seen in training); returns out-of-fold clip scores under both conditions.
-pub fn cv_speakers(clips: &[Clip], feats: &[ClipFeatures], l2: f64, k: usize) -> Result<[ScoreSet; 2]> {
+pub fn cv_speakers(
+    clips: &[Clip],
+    feats: &[ClipFeatures],
+    l2: f64,
+    k: usize,
+) -> Result<[ScoreSet; 2]> {
     let mut sets: [ScoreSet; 2] = Default::default();
     for fold in 0..k {
         let in_fold = |i: &usize| stable_hash(&clips[*i].speaker) as usize % k == fold;

@@ -140,8 +140,14 @@ mod tests {
             let amplitude = (s * s + c * c).sqrt() / n;
             let lag_out_samples = -c.atan2(s) / w;
             let lag_in_samples = lag_out_samples * from as f64 / 16_000.0;
-            assert!((amplitude - 1.0).abs() < 0.01, "from {from}: amplitude {amplitude}");
-            assert!(lag_in_samples.abs() <= 0.51, "from {from}: lag {lag_in_samples} input samples");
+            assert!(
+                (amplitude - 1.0).abs() < 0.01,
+                "from {from}: amplitude {amplitude}"
+            );
+            assert!(
+                lag_in_samples.abs() <= 0.51,
+                "from {from}: lag {lag_in_samples} input samples"
+            );
         }
     }
 

@@ -115,8 +115,11 @@ impl Scanner {
     pub fn scan(&self, path: &Path) -> Result<FileReport> {
         let sha256 = sha256_file(path)?;
         let analysis = analyze_file(path, &self.analysis)?;
-        let channels: Vec<ChannelReport> =
-            analysis.channels.iter().map(|c| self.score_channel(c)).collect();
+        let channels: Vec<ChannelReport> = analysis
+            .channels
+            .iter()
+            .map(|c| self.score_channel(c))
+            .collect();
         let worst = channels
             .iter()
             .filter(|c| c.score.is_some())

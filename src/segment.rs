@@ -147,7 +147,8 @@ impl Segmenter {
     }
 
     fn emit(&mut self, start: usize, end: usize) {
-        let local = &self.frames.make_contiguous()[start - self.first_index..end - self.first_index];
+        let local =
+            &self.frames.make_contiguous()[start - self.first_index..end - self.first_index];
         let energies: Vec<f32> = local.iter().map(|f| f.energy_db).collect();
         let mask = speech_mask(&energies, &self.noise, &self.seg.vad);
         let new_from = self.counted_until.max(start) - start;
@@ -178,8 +179,29 @@ pub fn stat_names(feat: &FeatureConfig) -> Vec<String> {
     names.extend((0..feat.n_bands).map(|i| format!("band{i}_rel_db_std")));
     names.push("flatness_db_mean".into());
     names.push("flatness_db_std".into());
+    names.extend(
+        [
+            "voicing_mean",
+            "voicing_std",
+            "voiced_fraction",
+            "log2_f0_std",
+            "log2_f0_step_mean",
+            "phase_instability_mean",
+            "phase_instability_std",
+        ]
+        .map(String::from),
+    );
+    names.extend((0..LTAS_BANDS).map(|i| format!("ltas_fine_std_band{i}")));
     names
 }
+
+/// Bands over which the fine structure of the long-term average spectrum is summarised.
+const LTAS_BANDS: usize = 4;
+/// Half-width, in bins, of the moving average that separates the LTAS envelope from its fine
+/// structure.
+const LTAS_SMOOTH: usize = 4;
+/// Frames with voicing above this count as voiced.
+const VOICED: f32 = 0.5;
 
 /// Pools the speech frames of one segment: means and standard deviations of the cepstra (c0's
 /// mean is left out: it is the level), of their deltas, of the band energies and of flatness.
@@ -192,7 +214,11 @@ pub fn pool(frames: &[FrameFeatures], mask: &[bool], feat: &FeatureConfig) -> Ve
     let mean_std = |get: &dyn Fn(usize) -> f32| -> (f32, f32) {
         let n = idx.len() as f64;
         let mean = idx.iter().map(|&i| get(i) as f64).sum::<f64>() / n;
-        let var = idx.iter().map(|&i| (get(i) as f64 - mean).powi(2)).sum::<f64>() / n;
+        let var = idx
+            .iter()
+            .map(|&i| (get(i) as f64 - mean).powi(2))
+            .sum::<f64>()
+            / n;
         (mean as f32, var.sqrt() as f32)
     };
     let mut out = Vec::with_capacity(3 * nc + 2 * feat.n_bands + 1);
@@ -207,6 +233,67 @@ pub fn pool(frames: &[FrameFeatures], mask: &[bool], feat: &FeatureConfig) -> Ve
     out.extend(band_ms[..feat.n_bands].iter().map(|m| m.1));
     out.push(band_ms[feat.n_bands].0);
     out.push(band_ms[feat.n_bands].1);
+    let flat = feat.flatness_index();
+    let (v_mean, v_std) = mean_std(&|i| frames[i].values[flat + 1]);
+    let voiced: Vec<usize> = idx
+        .iter()
+        .copied()
+        .filter(|&i| frames[i].values[flat + 1] > VOICED)
+        .collect();
+    out.extend([v_mean, v_std, voiced.len() as f32 / idx.len() as f32]);
+    out.extend(f0_dynamics(frames, &voiced, flat + 2));
+    let (ph_mean, ph_std) = mean_std(&|i| frames[i].values[flat + 3]);
+    out.extend([ph_mean, ph_std]);
+    out.extend(ltas_fine_structure(frames, &idx));
+    out
+}
+
+/// Spread of log2 F0 over the voiced frames, and the mean step between consecutive voiced frames
+/// (0 when fewer than three frames are voiced).
+fn f0_dynamics(frames: &[FrameFeatures], voiced: &[usize], col: usize) -> [f32; 2] {
+    if voiced.len() < 3 {
+        return [0.0, 0.0];
+    }
+    let f0: Vec<f32> = voiced.iter().map(|&i| frames[i].values[col]).collect();
+    let mean = f0.iter().sum::<f32>() / f0.len() as f32;
+    let std = (f0.iter().map(|v| (v - mean).powi(2)).sum::<f32>() / f0.len() as f32).sqrt();
+    let steps: Vec<f32> = voiced
+        .windows(2)
+        .filter(|w| w[1] == w[0] + 1)
+        .map(|w| (frames[w[1]].values[col] - frames[w[0]].values[col]).abs())
+        .collect();
+    let step = if steps.is_empty() {
+        0.0
+    } else {
+        steps.iter().sum::<f32>() / steps.len() as f32
+    };
+    [std, step]
+}
+
+/// Standard deviation, per band, of the long-term average spectrum (dB, speech frames) minus its
+/// moving-average envelope: periodic peaks left by upsampling layers raise it.
+fn ltas_fine_structure(frames: &[FrameFeatures], idx: &[usize]) -> [f32; LTAS_BANDS] {
+    let n = frames[idx[0]].log_power.len();
+    let mut ltas = vec![0.0f32; n];
+    for &i in idx {
+        ltas.iter_mut()
+            .zip(&frames[i].log_power)
+            .for_each(|(a, b)| *a += b);
+    }
+    ltas.iter_mut().for_each(|v| *v /= idx.len() as f32);
+    let resid: Vec<f32> = (0..n)
+        .map(|k| {
+            let lo = k.saturating_sub(LTAS_SMOOTH);
+            let hi = (k + LTAS_SMOOTH + 1).min(n);
+            ltas[k] - ltas[lo..hi].iter().sum::<f32>() / (hi - lo) as f32
+        })
+        .collect();
+    let mut out = [0.0; LTAS_BANDS];
+    for (b, o) in out.iter_mut().enumerate() {
+        let band = &resid[b * n / LTAS_BANDS..(b + 1) * n / LTAS_BANDS];
+        let m = band.iter().sum::<f32>() / band.len() as f32;
+        *o = (band.iter().map(|v| (v - m).powi(2)).sum::<f32>() / band.len() as f32).sqrt();
+    }
     out
 }
 
@@ -218,6 +305,7 @@ mod tests {
         FrameFeatures {
             energy_db,
             values: (0..dim).map(|i| i as f32 + energy_db / 100.0).collect(),
+            log_power: (0..257).map(|k| (k % 7) as f32).collect(),
         }
     }
 
@@ -238,7 +326,9 @@ mod tests {
         assert_eq!(starts, vec![0.0, 2.0, 4.0, 6.0]);
         assert!((segs[3].end_s - 10.0).abs() < 1e-9);
         assert!((speech_s - 10.0).abs() < 1e-9, "{speech_s}");
-        assert!(segs.iter().all(|s| s.stats.as_ref().unwrap().len() == stat_names(&FeatureConfig::default()).len()));
+        assert!(segs.iter().all(
+            |s| s.stats.as_ref().unwrap().len() == stat_names(&FeatureConfig::default()).len()
+        ));
     }
 
     #[test]
@@ -260,7 +350,10 @@ mod tests {
     #[test]
     fn invalid_geometry_is_rejected() {
         let feat = FeatureConfig::default();
-        let bad = SegmentConfig { hop_s: 5.0, ..SegmentConfig::default() };
+        let bad = SegmentConfig {
+            hop_s: 5.0,
+            ..SegmentConfig::default()
+        };
         assert!(Segmenter::new(&bad, &feat).is_err());
     }
 }

@@ -137,12 +137,20 @@ fn rows<'a>(
     feats: &'a [ClipFeatures],
     selected: &[usize],
 ) -> (Vec<&'a [f32]>, Vec<f64>, Vec<f64>) {
-    let n_spoof = selected.iter().filter(|&&i| clips[i].label == Label::Spoof).count().max(1);
+    let n_spoof = selected
+        .iter()
+        .filter(|&&i| clips[i].label == Label::Spoof)
+        .count()
+        .max(1);
     let n_bona = selected.len().saturating_sub(n_spoof).max(1);
     let (mut x, mut y, mut w) = (Vec::new(), Vec::new(), Vec::new());
     for &i in selected {
         let spoof = clips[i].label == Label::Spoof;
-        let class_w = if spoof { 0.5 / n_spoof as f64 } else { 0.5 / n_bona as f64 };
+        let class_w = if spoof {
+            0.5 / n_spoof as f64
+        } else {
+            0.5 / n_bona as f64
+        };
         for segs in &feats[i].conditions {
             for s in segs {
                 x.push(s.stats.as_slice());
@@ -161,7 +169,7 @@ fn rows<'a>(
 /// Fits standardiser and classifier on the clips in `selected`.
 pub fn fit(clips: &[Clip], feats: &[ClipFeatures], selected: &[usize], l2: f64) -> Result<Fitted> {
     let (x, y, w) = rows(clips, feats, selected);
-    let has_both = y.iter().any(|&v| v == 1.0) && y.iter().any(|&v| v == 0.0);
+    let has_both = y.contains(&1.0) && y.contains(&0.0);
     if !has_both {
         return Err(Error::Config(
             "training needs scored segments of both bonafide and spoof clips".into(),
@@ -170,11 +178,17 @@ pub fn fit(clips: &[Clip], feats: &[ClipFeatures], selected: &[usize], l2: f64) 
     let d = x[0].len();
     let mut m = Array2::<f64>::zeros((x.len(), d));
     for (mut row, src) in m.rows_mut().into_iter().zip(&x) {
-        row.iter_mut().zip(src.iter()).for_each(|(a, &b)| *a = b as f64);
+        row.iter_mut()
+            .zip(src.iter())
+            .for_each(|(a, &b)| *a = b as f64);
     }
     let standardizer = Standardizer::fit(m.view());
     for mut row in m.rows_mut() {
-        for ((v, mean), scale) in row.iter_mut().zip(&standardizer.mean).zip(&standardizer.scale) {
+        for ((v, mean), scale) in row
+            .iter_mut()
+            .zip(&standardizer.mean)
+            .zip(&standardizer.scale)
+        {
             *v = (*v - mean) / scale;
         }
     }
@@ -240,7 +254,10 @@ pub fn train_model(
     }
     let calibration = Platt::fit(&raw, &y, &w);
     let fitted = fit(clips, feats, selected, cfg.l2)?;
-    let n_bona = selected.iter().filter(|&&i| clips[i].label == Label::Bonafide).count();
+    let n_bona = selected
+        .iter()
+        .filter(|&&i| clips[i].label == Label::Bonafide)
+        .count();
     Ok(ModelFile {
         format: MODEL_FORMAT.into(),
         format_version: MODEL_FORMAT_VERSION,

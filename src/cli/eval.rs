@@ -13,8 +13,8 @@ use voxguard::model::Model;
 use voxguard::pipeline::AnalysisConfig;
 use voxguard::train::{Fitted, TrainConfig};
 
-use super::train::load_features;
 use super::set_jobs;
+use super::train::load_features;
 
 /// Cross-validation schemes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -167,7 +167,10 @@ fn print(format: EvalFormat, title: &str, rows: &[Row], pooled: Option<[f64; 2]>
                 "mean_system_eer": {"clean": mean_clean, "telephone": mean_phone},
                 "systems": systems,
             });
-            println!("{}", serde_json::to_string_pretty(&doc).expect("serialisable"));
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&doc).expect("serialisable")
+            );
         }
         EvalFormat::Table => {
             println!("{title}");

@@ -21,7 +21,8 @@ impl Dct {
                 (2.0 / n_in as f64).sqrt()
             };
             for n in 0..n_in {
-                let angle = std::f64::consts::PI * k as f64 * (2 * n + 1) as f64 / (2 * n_in) as f64;
+                let angle =
+                    std::f64::consts::PI * k as f64 * (2 * n + 1) as f64 / (2 * n_in) as f64;
                 matrix.push((scale * angle.cos()) as f32);
             }
         }

@@ -1,12 +1,16 @@
 //! Stage 3: frame-level spectral features at the analysis rate.
 //!
-//! Each 10 ms frame yields its energy (for speech activity) and a vector of
+//! Each 10 ms frame yields its energy (for speech activity), its log power spectrum (for the
+//! long-term average spectrum) and a vector of
 //! `[LFCC c0..c(n_ceps-1), log sub-band energy relative to the frame total (dB) x n_bands,
-//! spectral flatness (dB)]`. Level and DC are removed before analysis, so loudness and offsets
-//! carry no signal: cepstra beyond c0 and the relative band energies are gain-invariant.
+//! spectral flatness (dB), voicing (0..1), log2 F0, phase instability (0..1)]`.
+//! Level and DC are removed before analysis, so loudness and offsets carry no signal: everything
+//! but c0 and the energy is gain-invariant.
 
 pub mod cepstrum;
 pub mod filterbank;
+pub mod phase;
+pub mod pitch;
 pub mod stft;
 
 use serde::{Deserialize, Serialize};
@@ -14,7 +18,9 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use cepstrum::{Dct, log_floor};
 use filterbank::Filterbank;
-use stft::{Stft, StftConfig};
+use phase::PhaseTracker;
+use pitch::Pitch;
+use stft::{Stft, StftConfig, hann};
 
 /// Everything that defines the frame features; stored in each model so scoring uses exactly the
 /// features the model was trained on.
@@ -76,7 +82,20 @@ impl FeatureConfig {
 
     /// Length of each frame's feature vector.
     pub fn frame_dim(&self) -> usize {
-        self.n_ceps + self.n_bands + 1
+        self.n_ceps + self.n_bands + 4
+    }
+
+    /// Index of flatness in the frame vector; voicing, log2 F0 and phase instability follow.
+    pub fn flatness_index(&self) -> usize {
+        self.n_ceps + self.n_bands
+    }
+
+    /// The STFT bins between `fmin` and `fmax`.
+    pub fn analysed_bins(&self) -> std::ops::Range<usize> {
+        let bin_hz = self.sample_rate as f32 / self.stft.n_fft as f32;
+        let lo = (self.fmin / bin_hz).round() as usize;
+        let hi = ((self.fmax / bin_hz).round() as usize + 1).min(self.stft.n_bins());
+        lo..hi
     }
 
     /// Frame step in seconds.
@@ -92,6 +111,8 @@ pub struct FrameFeatures {
     pub energy_db: f32,
     /// The feature vector, laid out as described in the module docs.
     pub values: Vec<f32>,
+    /// Power spectrum in dB over [`FeatureConfig::analysed_bins`].
+    pub log_power: Vec<f32>,
 }
 
 /// Streaming frame analyser: DC blocker, STFT, LFCC, band energies, flatness.
@@ -102,6 +123,8 @@ pub struct FrameAnalyzer {
     dct: Dct,
     bands: Vec<(usize, usize)>,
     dc: DcBlocker,
+    pitch: Pitch,
+    phase: PhaseTracker,
     clean: Vec<f32>,
     fb_out: Vec<f32>,
 }
@@ -127,6 +150,8 @@ impl FrameAnalyzer {
             dct: Dct::new(cfg.n_filters, cfg.n_ceps),
             bands,
             dc: DcBlocker::default(),
+            pitch: Pitch::new(&hann(cfg.stft.win_len), sr, 60.0, 400.0),
+            phase: PhaseTracker::new(cfg.analysed_bins().end, n_fft, cfg.stft.hop),
             clean: Vec::new(),
             fb_out: vec![0.0; cfg.n_filters],
             cfg: cfg.clone(),
@@ -136,7 +161,8 @@ impl FrameAnalyzer {
     /// Analyses `samples` (at the analysis rate), appending one entry per completed frame.
     pub fn push(&mut self, samples: &[f32], out: &mut Vec<FrameFeatures>) {
         self.clean.clear();
-        self.clean.extend(samples.iter().map(|&x| self.dc.process(x)));
+        self.clean
+            .extend(samples.iter().map(|&x| self.dc.process(x)));
         let Self {
             cfg,
             stft,
@@ -145,8 +171,12 @@ impl FrameAnalyzer {
             bands,
             clean,
             fb_out,
+            pitch,
+            phase,
             ..
         } = self;
+        let bins = cfg.analysed_bins();
+        let flat = cfg.flatness_index();
         stft.push(clean, |frame| {
             let mut values = vec![0.0; cfg.frame_dim()];
             filterbank.apply(frame.power, fb_out);
@@ -158,11 +188,19 @@ impl FrameAnalyzer {
                 let e: f32 = frame.power[lo..hi].iter().sum();
                 *v = 10.0 * ((e + 1e-10) / total).log10();
             }
-            values[cfg.n_ceps + cfg.n_bands] = flatness_db(analysed);
+            values[flat] = flatness_db(analysed);
+            let p = pitch.estimate(frame.samples);
+            values[flat + 1] = p.voicing;
+            values[flat + 2] = p.f0_hz.max(1.0).log2();
+            values[flat + 3] = phase.update(frame.spectrum, frame.power);
             let ms = frame.samples.iter().map(|x| x * x).sum::<f32>() / frame.samples.len() as f32;
             out.push(FrameFeatures {
                 energy_db: (10.0 * (ms + 1e-12).log10()).max(-120.0),
                 values,
+                log_power: frame.power[bins.clone()]
+                    .iter()
+                    .map(|p| 10.0 * (p + 1e-10).log10())
+                    .collect(),
             });
         });
     }
@@ -209,7 +247,9 @@ mod tests {
         let mut s = seed;
         (0..n)
             .map(|_| {
-                s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                s = s
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
                 ((s >> 33) as f32 / (1u64 << 31) as f32) - 0.5
             })
             .collect()
@@ -258,7 +298,7 @@ mod tests {
     #[test]
     fn white_noise_is_flat_and_a_tone_is_not() {
         let flat = analyse(&noise(8000, 5));
-        let last = FeatureConfig::default().frame_dim() - 1;
+        let last = FeatureConfig::default().flatness_index();
         let mean_flat = flat.iter().map(|f| f.values[last]).sum::<f32>() / flat.len() as f32;
         assert!(mean_flat > -3.0, "white noise flatness {mean_flat} dB");
         let tone: Vec<f32> = (0..8000)

@@ -40,6 +40,8 @@ impl StftConfig {
 pub struct Frame<'a> {
     /// The raw (unwindowed) samples of the frame.
     pub samples: &'a [f32],
+    /// One-sided complex spectrum of the windowed frame.
+    pub spectrum: &'a [Complex<f32>],
     /// One-sided power spectrum `|X[k]|^2` of the windowed frame.
     pub power: &'a [f32],
 }
@@ -98,6 +100,7 @@ impl Stft {
                 self.analyse();
                 on_frame(Frame {
                     samples: &self.buffer,
+                    spectrum: &self.fft_out,
                     power: &self.power,
                 });
                 if hop >= win {
@@ -112,7 +115,12 @@ impl Stft {
 
     fn analyse(&mut self) {
         let win = self.cfg.win_len;
-        for ((dst, &x), &w) in self.fft_in.iter_mut().zip(&self.buffer[..win]).zip(&self.window) {
+        for ((dst, &x), &w) in self
+            .fft_in
+            .iter_mut()
+            .zip(&self.buffer[..win])
+            .zip(&self.window)
+        {
             *dst = x * w;
         }
         self.fft_in[win..].iter_mut().for_each(|v| *v = 0.0);
@@ -184,10 +192,16 @@ mod tests {
     #[test]
     fn parseval_energy_is_conserved() {
         // Sum over the full spectrum of |X|^2 equals n_fft * sum of windowed samples squared.
-        let x: Vec<f32> = (0..400).map(|i| ((i * 7919) % 113) as f32 / 113.0 - 0.5).collect();
+        let x: Vec<f32> = (0..400)
+            .map(|i| ((i * 7919) % 113) as f32 / 113.0 - 0.5)
+            .collect();
         let p = &frames_of(&x, CFG, 400)[0];
         let w = hann(400);
-        let time: f64 = x.iter().zip(&w).map(|(a, b)| ((a * b) as f64).powi(2)).sum();
+        let time: f64 = x
+            .iter()
+            .zip(&w)
+            .map(|(a, b)| ((a * b) as f64).powi(2))
+            .sum();
         let n = 512;
         let freq: f64 = p[0] as f64
             + p[n / 2] as f64
@@ -207,8 +221,22 @@ mod tests {
 
     #[test]
     fn rejects_bad_geometry() {
-        assert!(Stft::new(StftConfig { n_fft: 256, win_len: 400, hop: 160 }).is_err());
-        assert!(Stft::new(StftConfig { n_fft: 512, win_len: 400, hop: 0 }).is_err());
+        assert!(
+            Stft::new(StftConfig {
+                n_fft: 256,
+                win_len: 400,
+                hop: 160
+            })
+            .is_err()
+        );
+        assert!(
+            Stft::new(StftConfig {
+                n_fft: 512,
+                win_len: 400,
+                hop: 0
+            })
+            .is_err()
+        );
     }
 
     proptest! {

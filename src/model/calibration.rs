@@ -51,7 +51,11 @@ mod tests {
             let true_logit = (i % 41) as f64 / 10.0 - 2.0;
             let p = sigmoid(true_logit);
             // deterministic "draws": label frequency follows p within each score value
-            let label = if ((i / 41) as f64 + 0.5) / (2000.0 / 41.0) < p { 1.0 } else { 0.0 };
+            let label = if ((i / 41) as f64 + 0.5) / (2000.0 / 41.0) < p {
+                1.0
+            } else {
+                0.0
+            };
             raw.push(2.0 * true_logit);
             y.push(label);
         }

@@ -117,7 +117,11 @@ mod tests {
             let (a, b) = (rnd() * 4.0 - 2.0, rnd() * 4.0 - 2.0);
             z[[i, 0]] = a;
             z[[i, 1]] = b;
-            y[i] = if rnd() < sigmoid(2.0 * a - b + 0.5) { 1.0 } else { 0.0 };
+            y[i] = if rnd() < sigmoid(2.0 * a - b + 0.5) {
+                1.0
+            } else {
+                0.0
+            };
         }
         let m = LogisticRegression::fit(z.view(), &y, &vec![1.0; n], 1e-6);
         assert!((m.weights[0] - 2.0).abs() < 0.15, "{m:?}");

@@ -66,7 +66,10 @@ pub struct Model {
 impl Model {
     /// The default model shipped in `models/default.json`.
     pub fn builtin() -> Result<Self> {
-        Self::from_json(BUILTIN_JSON.as_bytes(), PathBuf::from("<built-in models/default.json>"))
+        Self::from_json(
+            BUILTIN_JSON.as_bytes(),
+            PathBuf::from("<built-in models/default.json>"),
+        )
     }
 
     /// Loads a model file.

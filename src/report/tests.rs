@@ -67,15 +67,28 @@ fn jsonl_has_the_documented_fields() {
         .collect();
     assert_eq!(lines.len(), 2);
     for key in [
-        "file", "sha256", "duration_s", "sample_rate", "channels", "codec", "score",
-        "max_segment_score", "verdict", "speech_s", "segments", "model",
+        "file",
+        "sha256",
+        "duration_s",
+        "sample_rate",
+        "channels",
+        "codec",
+        "score",
+        "max_segment_score",
+        "verdict",
+        "speech_s",
+        "segments",
+        "model",
     ] {
         assert!(lines[0].get(key).is_some(), "missing {key}");
     }
     assert_eq!(lines[0]["verdict"], "human");
     assert!(lines[0]["segments"][1]["score"].is_null());
     for key in ["channel", "start_s", "end_s", "score", "speech_ratio"] {
-        assert!(lines[0]["segments"][0].get(key).is_some(), "segment missing {key}");
+        assert!(
+            lines[0]["segments"][0].get(key).is_some(),
+            "segment missing {key}"
+        );
     }
     for key in ["name", "version", "sha256"] {
         assert!(lines[0]["model"].get(key).is_some());
@@ -96,7 +109,10 @@ fn json_is_one_array() {
         reporter(Format::Json).finish(&mut out).unwrap();
         String::from_utf8(out).unwrap()
     };
-    assert_eq!(serde_json::from_str::<serde_json::Value>(&empty).unwrap(), serde_json::json!([]));
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&empty).unwrap(),
+        serde_json::json!([])
+    );
 }
 
 #[test]

@@ -1,0 +1,156 @@
+//! Voicing strength and fundamental frequency of a frame from its autocorrelation (the inverse
+//! FFT of the power spectrum), corrected for the window as Boersma (1993) does.
+
+use std::sync::Arc;
+
+use realfft::num_complex::Complex;
+use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
+
+/// Autocorrelation pitch estimator for one window; runs its own FFT at twice the window length
+/// so the autocorrelation does not wrap around.
+pub struct Pitch {
+    fft: Arc<dyn RealToComplex<f32>>,
+    ifft: Arc<dyn ComplexToReal<f32>>,
+    window: Vec<f32>,
+    frame: Vec<f32>,
+    power: Vec<f32>,
+    spec: Vec<Complex<f32>>,
+    acf: Vec<f32>,
+    scratch: Vec<Complex<f32>>,
+    fwd_scratch: Vec<Complex<f32>>,
+    window_acf: Vec<f32>,
+    min_lag: usize,
+    max_lag: usize,
+    sample_rate: f32,
+}
+
+/// A frame's voicing (normalised autocorrelation peak, 0..1) and F0 in Hz at that peak.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PitchEstimate {
+    /// Height of the highest normalised autocorrelation peak in the F0 range (1 = periodic).
+    pub voicing: f32,
+    /// Fundamental frequency at that peak, in Hz.
+    pub f0_hz: f32,
+}
+
+impl Pitch {
+    /// An estimator for frames weighted by `window`, searching F0 between `f0_min` and
+    /// `f0_max` Hz.
+    pub fn new(window: &[f32], sample_rate: f32, f0_min: f32, f0_max: f32) -> Self {
+        let n_fft = (2 * window.len()).next_power_of_two();
+        let mut planner = RealFftPlanner::<f32>::new();
+        let ifft = planner.plan_fft_inverse(n_fft);
+        let fwd = planner.plan_fft_forward(n_fft);
+        let mut padded = fwd.make_input_vec();
+        padded[..window.len()].copy_from_slice(window);
+        let mut spec = fwd.make_output_vec();
+        fwd.process(&mut padded, &mut spec)
+            .expect("planner-made buffers");
+        let mut me = Self {
+            frame: fwd.make_input_vec(),
+            power: vec![0.0; n_fft / 2 + 1],
+            window: window.to_vec(),
+            spec: ifft.make_input_vec(),
+            acf: ifft.make_output_vec(),
+            scratch: ifft.make_scratch_vec(),
+            fwd_scratch: fwd.make_scratch_vec(),
+            window_acf: Vec::new(),
+            min_lag: (sample_rate / f0_max).floor() as usize,
+            max_lag: ((sample_rate / f0_min).ceil() as usize).min(window.len() / 2),
+            sample_rate,
+            ifft,
+            fft: fwd,
+        };
+        let power: Vec<f32> = spec.iter().map(|c| c.norm_sqr()).collect();
+        me.window_acf = me.autocorrelation(&power).to_vec();
+        me
+    }
+
+    fn autocorrelation(&mut self, power: &[f32]) -> &[f32] {
+        for (s, &p) in self.spec.iter_mut().zip(power) {
+            *s = Complex::new(p, 0.0);
+        }
+        self.ifft
+            .process_with_scratch(&mut self.spec, &mut self.acf, &mut self.scratch)
+            .expect("planner-made buffers");
+        let r0 = self.acf[0].max(1e-20);
+        self.acf.iter_mut().for_each(|v| *v /= r0);
+        &self.acf
+    }
+
+    /// Estimates voicing and F0 of a frame (raw samples, as long as the window).
+    pub fn estimate(&mut self, samples: &[f32]) -> PitchEstimate {
+        let (min_lag, max_lag, sr) = (self.min_lag, self.max_lag, self.sample_rate);
+        for ((f, &x), &w) in self.frame.iter_mut().zip(samples).zip(&self.window) {
+            *f = x * w;
+        }
+        self.fft
+            .process_with_scratch(&mut self.frame, &mut self.spec, &mut self.fwd_scratch)
+            .expect("planner-made buffers");
+        for (p, c) in self.power.iter_mut().zip(&self.spec) {
+            *p = c.norm_sqr();
+        }
+        let power = std::mem::take(&mut self.power);
+        let wacf = std::mem::take(&mut self.window_acf);
+        let acf = self.autocorrelation(&power);
+        let mut best = PitchEstimate {
+            voicing: 0.0,
+            f0_hz: 0.0,
+        };
+        for lag in min_lag.max(1)..=max_lag {
+            let r = acf[lag] / wacf[lag].max(1e-6);
+            if r > best.voicing && acf[lag] >= acf[lag - 1] && acf[lag] >= acf[lag + 1] {
+                best = PitchEstimate {
+                    voicing: r.min(1.0),
+                    f0_hz: sr / lag as f32,
+                };
+            }
+        }
+        self.window_acf = wacf;
+        self.power = power;
+        best
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::features::stft::hann;
+
+    #[test]
+    fn finds_f0_of_a_harmonic_tone() {
+        let mut p = Pitch::new(&hann(400), 16_000.0, 60.0, 400.0);
+        for f0 in [100.0f32, 160.0, 250.0] {
+            let x: Vec<f32> = (0..400)
+                .map(|i| {
+                    (1..6)
+                        .map(|h| {
+                            (2.0 * std::f32::consts::PI * f0 * h as f32 * i as f32 / 16_000.0).sin()
+                                / h as f32
+                        })
+                        .sum()
+                })
+                .collect();
+            let est = p.estimate(&x);
+            assert!((est.f0_hz - f0).abs() / f0 < 0.03, "{f0}: {est:?}");
+            assert!(est.voicing > 0.8, "{f0}: {est:?}");
+        }
+    }
+
+    #[test]
+    fn noise_is_weakly_voiced_and_silence_is_finite() {
+        let mut p = Pitch::new(&hann(400), 16_000.0, 60.0, 400.0);
+        let mut s = 1u64;
+        let x: Vec<f32> = (0..400)
+            .map(|_| {
+                s = s
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                (s >> 40) as f32 / (1u64 << 24) as f32 - 0.5
+            })
+            .collect();
+        assert!(p.estimate(&x).voicing < 0.5);
+        let silent = p.estimate(&[0.0; 400]);
+        assert!(silent.voicing.is_finite() && silent.f0_hz.is_finite());
+    }
+}
