@@ -1,0 +1,159 @@
+//! Command-line behaviour: channels, verdicts, output formats, exit codes.
+
+use crate::util::{fixture, fixtures, s, scan, voxguard};
+
+#[test]
+fn channels_each_scores_caller_and_callee_separately() {
+    let stereo = fixture("stereo.wav");
+    let real = fixture("real_mono.wav");
+    let synth = fixture("synthetic_mono.wav");
+    let run = scan(&["--channels", "each", s(&stereo), s(&real), s(&synth)]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let r = run.get("stereo.wav");
+    assert_eq!(r["channels"], 2);
+    let per = r["channel_results"].as_array().expect("per-channel results");
+    assert_eq!(per.len(), 2);
+    // Each channel scores exactly as the same audio does on its own.
+    for (ch, mono) in [(0, "real_mono.wav"), (1, "synthetic_mono.wav")] {
+        let alone = run.get(mono)["score"].as_f64().unwrap();
+        let here = per[ch]["score"].as_f64().unwrap();
+        assert!((alone - here).abs() < 1e-6, "channel {ch}: {here} vs {alone}");
+        assert_eq!(per[ch]["channel"], ch);
+    }
+    let channels: Vec<u64> = r["segments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["channel"].as_u64().unwrap())
+        .collect();
+    assert!(channels.contains(&0) && channels.contains(&1));
+    // The file's score is its most synthetic channel's.
+    let top = per.iter().map(|c| c["score"].as_f64().unwrap()).fold(0.0, f64::max);
+    assert_eq!(r["score"].as_f64().unwrap(), top);
+}
+
+#[test]
+fn downmix_is_the_default() {
+    let run = scan(&[s(&fixture("stereo.wav"))]);
+    let r = &run.records[0];
+    assert!(r.get("channel_results").is_none());
+    assert!(r["segments"].as_array().unwrap().iter().all(|s| s["channel"].is_null()));
+}
+
+#[test]
+fn silence_is_not_applicable_with_a_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("silence.wav");
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 16_000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(&path, spec).unwrap();
+    // 5 s: digital silence with 0.5 s of a tone, far too little speech.
+    for i in 0..80_000 {
+        let v = if (16_000..24_000).contains(&i) {
+            (8000.0 * (i as f32 * 0.1).sin()) as i16
+        } else {
+            0
+        };
+        w.write_sample(v).unwrap();
+    }
+    w.finalize().unwrap();
+    let run = scan(&[s(&path)]);
+    assert_eq!(run.code, 0);
+    let r = &run.records[0];
+    assert_eq!(r["verdict"], "not_applicable");
+    assert!(r["score"].is_null());
+    assert!(r["note"].as_str().unwrap().contains("speech"));
+    let segs = r["segments"].as_array().unwrap();
+    assert!(!segs.is_empty());
+    for seg in segs {
+        assert!(seg["score"].is_null());
+        assert!(seg["note"].as_str().unwrap().contains("too little speech"), "{seg}");
+    }
+}
+
+#[test]
+fn thresholds_and_fail_on_set_verdict_and_exit_code() {
+    let synth = fixture("synthetic_mono.wav");
+    let score = scan(&[s(&synth)]).records[0]["score"].as_f64().unwrap();
+    // Put the synthetic threshold just below and just above the score.
+    let below = format!("{:.6}", score - 1e-3);
+    let run = scan(&["--synthetic-above", &below, "--human-below", "0", "--fail-on", "synthetic", s(&synth)]);
+    assert_eq!(run.records[0]["verdict"], "synthetic");
+    assert_eq!(run.code, 3);
+    let above = format!("{:.6}", (score + 1e-3).min(1.0));
+    let run = scan(&["--synthetic-above", &above, "--human-below", "0", "--fail-on", "synthetic", s(&synth)]);
+    assert_eq!(run.records[0]["verdict"], "inconclusive");
+    assert_eq!(run.code, 0);
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    voxguard().arg("scan").assert().code(2);
+    voxguard().args(["scan", "--format", "xml", "x.wav"]).assert().code(2);
+    voxguard().arg("frobnicate").assert().code(2);
+}
+
+#[test]
+fn invalid_settings_are_refused_before_scanning() {
+    let out = voxguard()
+        .args(["scan", "--segment", "2", "--hop", "3", s(&fixture("ref.flac"))])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("segment length 2 s and hop 3 s"), "{err}");
+}
+
+#[test]
+fn json_csv_and_table_outputs() {
+    let f = fixture("ref.flac");
+    let bad = fixture("broken_empty.wav");
+    let out = voxguard().args(["scan", "-q", "--format", "json", s(&f), s(&bad)]).output().unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 2);
+
+    let out = voxguard().args(["scan", "-q", "--format", "csv", s(&f)]).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut lines = text.lines();
+    assert!(lines.next().unwrap().starts_with("file,sha256,verdict,score,max_segment_score"));
+    assert!(lines.count() >= 1);
+
+    let out = voxguard().args(["scan", "-q", "--format", "table", s(&f)]).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("ref.flac") && text.contains("score"), "{text}");
+}
+
+#[test]
+fn directories_are_walked_for_audio_files_only() {
+    let run = scan(&[s(&fixtures())]);
+    // make_fixtures.sh is not audio and is skipped; everything else is reported.
+    assert!(run.records.iter().all(|r| !r["file"].as_str().unwrap().ends_with(".sh")));
+    let audio = std::fs::read_dir(fixtures())
+        .unwrap()
+        .filter(|e| !e.as_ref().unwrap().path().to_str().unwrap().ends_with(".sh"))
+        .count();
+    assert_eq!(run.records.len(), audio);
+    assert_eq!(run.code, 1, "the broken fixtures make the run exit 1");
+}
+
+#[test]
+fn records_carry_model_identity_and_version() {
+    let run = scan(&[s(&fixture("ref.flac"))]);
+    let r = &run.records[0];
+    assert_eq!(r["model"]["sha256"].as_str().unwrap().len(), 64);
+    assert!(!r["model"]["version"].as_str().unwrap().is_empty());
+    assert_eq!(r["voxguard_version"], env!("CARGO_PKG_VERSION"));
+}
+
+#[test]
+fn readme_demo_runs_on_the_bundled_samples() {
+    let samples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("audio-samples");
+    let run = scan(&[s(&samples)]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.records.len() >= 4);
+    assert!(run.records.iter().all(|r| r["score"].is_number()));
+}

@@ -1,0 +1,118 @@
+//! Every supported format decodes to the same audio; unsupported and broken input is reported
+//! per file while the rest of the batch is scored.
+
+use crate::util::{fixture, s, scan};
+
+/// (fixture, codec, container) for every format the tool must decode.
+const FORMATS: &[(&str, &str, &str)] = &[
+    ("ref.flac", "flac", "flac"),
+    ("pcm_u8.wav", "pcm_u8", "wave"),
+    ("pcm_s16le.wav", "pcm_s16le", "wave"),
+    ("pcm_s24le.wav", "pcm_s24le", "wave"),
+    ("pcm_s32le.wav", "pcm_s32le", "wave"),
+    ("pcm_f32le.wav", "pcm_f32le", "wave"),
+    ("pcm_f64le.wav", "pcm_f64le", "wave"),
+    ("pcm_mulaw.wav", "pcm_mulaw", "wave"),
+    ("pcm_alaw.wav", "pcm_alaw", "wave"),
+    ("adpcm_ima_wav.wav", "adpcm_ima_wav", "wave"),
+    ("adpcm_ms.wav", "adpcm_ms", "wave"),
+    ("mp3.mp3", "mp3", "mp3"),
+    ("vorbis.ogg", "vorbis", "ogg"),
+    ("aac.m4a", "aac", "isomp4"),
+    ("aiff.aiff", "pcm_s16be", "aiff"),
+    ("caf.caf", "pcm_s16le", "caf"),
+];
+
+/// Formats that carry the reference samples bit for bit (or at higher precision).
+const LOSSLESS: &[&str] = &[
+    "pcm_s16le.wav",
+    "pcm_s24le.wav",
+    "pcm_s32le.wav",
+    "pcm_f32le.wav",
+    "pcm_f64le.wav",
+    "aiff.aiff",
+    "caf.caf",
+];
+
+#[test]
+fn every_format_decodes_with_the_same_content() {
+    let paths: Vec<_> = FORMATS.iter().map(|(f, ..)| fixture(f)).collect();
+    let args: Vec<&str> = paths.iter().map(|p| s(p)).collect();
+    let run = scan(&args);
+    assert_eq!(run.code, 0, "stderr: {}", run.stderr);
+    assert_eq!(run.records.len(), FORMATS.len());
+    let reference = run.get("ref.flac");
+    let ref_score = reference["score"].as_f64().unwrap();
+    let ref_speech = reference["speech_s"].as_f64().unwrap();
+    for (name, codec, container) in FORMATS {
+        let r = run.get(name);
+        assert!(r.get("error").is_none(), "{name}: {r}");
+        assert_eq!(r["codec"], *codec, "{name}");
+        assert_eq!(r["container"], *container, "{name}");
+        assert_eq!(r["sample_rate"], 8000, "{name}");
+        assert_eq!(r["channels"], 1, "{name}");
+        let dur = r["duration_s"].as_f64().unwrap();
+        // ADPCM pads its last block and AAC its last frame.
+        assert!((2.5..2.75).contains(&dur), "{name}: duration {dur}");
+        assert_eq!(r["sha256"].as_str().unwrap().len(), 64);
+        let score = r["score"].as_f64().unwrap_or_else(|| panic!("{name} not scored: {r}"));
+        let speech = r["speech_s"].as_f64().unwrap();
+        if LOSSLESS.contains(name) {
+            assert!((score - ref_score).abs() < 1e-4, "{name}: {score} vs {ref_score}");
+            assert_eq!(speech, ref_speech, "{name}");
+        } else {
+            // 8-bit, companded, ADPCM and lossy codecs change the audio, not what it is.
+            assert!((score - ref_score).abs() < 0.3, "{name}: {score} vs {ref_score}");
+            assert!((speech - ref_speech).abs() < 0.4, "{name}: speech {speech} vs {ref_speech}");
+        }
+    }
+}
+
+#[test]
+fn bad_and_unsupported_files_fail_alone() {
+    let cases: &[(&str, &str)] = &[
+        ("broken_truncated.flac", "truncated"),
+        ("broken_empty.wav", "file is empty"),
+        ("broken_not_audio.wav", "not a recognised audio file"),
+        ("unsupported_opus.ogg", "unsupported codec Opus"),
+        ("unsupported_gsm.wav", "unsupported codec GSM 6.10"),
+    ];
+    let good = fixture("pcm_s16le.wav");
+    let mut args: Vec<String> = cases.iter().map(|(f, _)| s(&fixture(f)).to_string()).collect();
+    args.insert(2, s(&good).to_string());
+    args.push("/nonexistent/call.wav".into());
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let run = scan(&refs);
+    assert_eq!(run.code, 1, "some files failed: exit 1");
+    assert_eq!(run.records.len(), cases.len() + 2);
+    for (name, reason) in cases {
+        let err = run.get(name)["error"].as_str().unwrap_or_else(|| panic!("{name}: no error"));
+        assert!(err.contains(name), "error names the file: {err}");
+        assert!(err.contains(reason), "{name}: {err}");
+    }
+    let missing = run.get("call.wav")["error"].as_str().unwrap();
+    assert!(missing.contains("/nonexistent/call.wav") && missing.contains("cannot read"), "{missing}");
+    assert!(run.get("pcm_s16le.wav")["score"].is_number(), "the good file is still scored");
+}
+
+#[test]
+fn truncated_wav_is_reported_with_where_it_ends() {
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = std::fs::read(fixture("pcm_s16le.wav")).unwrap();
+    let cut = dir.path().join("cut.wav");
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+    let run = scan(&[s(&cut)]);
+    assert_eq!(run.code, 1);
+    let err = run.records[0]["error"].as_str().unwrap();
+    assert!(err.contains("cut.wav") && err.contains("truncated"), "{err}");
+}
+
+#[test]
+fn inputs_are_not_modified() {
+    let path = fixture("pcm_mulaw.wav");
+    let before = std::fs::read(&path).unwrap();
+    let mtime = std::fs::metadata(&path).unwrap().modified().unwrap();
+    scan(&[s(&path)]);
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+    assert_eq!(std::fs::metadata(&path).unwrap().modified().unwrap(), mtime);
+}

@@ -1,0 +1,7 @@
+//! Integration tests through the real `voxguard` binary (one test binary, ripgrep-style).
+
+mod util;
+
+mod cli;
+mod corpus;
+mod formats;
