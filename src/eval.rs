@@ -1,7 +1,7 @@
 //! Measuring detectors: equal error rate, per-generator tables, and cross-validation that holds
 //! out whole generators (leave-one-system-out) or whole speakers.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
@@ -72,11 +72,14 @@ pub struct ScoreSet {
     pub bonafide: Vec<f64>,
     /// Spoof clip scores by system.
     pub spoof: BTreeMap<String, Vec<f64>>,
+    /// Indices of the clips scored (to count distinct clips across folds).
+    pub clips: BTreeSet<usize>,
 }
 
 impl ScoreSet {
     /// Adds a clip's score.
-    pub fn add(&mut self, clip: &Clip, score: f64) {
+    pub fn add(&mut self, index: usize, clip: &Clip, score: f64) {
+        self.clips.insert(index);
         match clip.label {
             Label::Bonafide => self.bonafide.push(score),
             Label::Spoof => self
@@ -118,75 +121,97 @@ pub fn score_clips(
     for &i in which {
         for cond in [Condition::Clean, Condition::Telephone] {
             if let Some(s) = fitted.clip_logit(&feats[i].conditions[cond as usize]) {
-                sets[cond as usize].add(&clips[i], s);
+                sets[cond as usize].add(i, &clips[i], s);
             }
         }
     }
 }
 
-/// Leave-one-system-out: for each generator, models are trained without it (and without one
-/// fold of real speakers, in turn over `k` folds, so the bonafide test clips are unseen too);
-/// returns per-condition score sets where each generator was scored only by models that never
-/// saw it. The bonafide scores of generator S's table come from S's models.
+/// Per-system EERs and the pooled EER over folds, where each fold's scores come from one model:
+/// a system's EER is the mean over the folds that scored it of its EER against that fold's
+/// bonafide clips, and the pooled EER is the mean of the folds' pooled EERs. (Scores of
+/// different models are never mixed in one EER: their offsets differ and would inflate it.)
+pub fn summarize(clips: &[Clip], folds: &[ScoreSet]) -> (Vec<SystemEer>, f64) {
+    let mut eers: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    let mut pooled = Vec::new();
+    let mut seen = BTreeSet::new();
+    for f in folds
+        .iter()
+        .filter(|f| !f.bonafide.is_empty() && !f.spoof.is_empty())
+    {
+        for row in f.per_system() {
+            eers.entry(row.system).or_default().push(row.eer);
+        }
+        pooled.push(f.pooled_eer());
+        seen.extend(f.clips.iter().copied());
+    }
+    let count = |pred: &dyn Fn(&Clip) -> bool| seen.iter().filter(|&&i| pred(&clips[i])).count();
+    let bonafide = count(&|c| c.label == Label::Bonafide);
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
+    let rows = eers
+        .into_iter()
+        .map(|(system, e)| SystemEer {
+            spoof: count(&|c| c.label == Label::Spoof && c.system == system),
+            system,
+            bonafide,
+            eer: mean(&e),
+        })
+        .collect();
+    (rows, mean(&pooled))
+}
+
+/// Leave-one-system-out: for each generator S and each of `k` folds of real speakers, a model is
+/// trained without S and without that fold's speakers, and scores S's clips and the fold's real
+/// clips. Returns, per condition, one score set per (generator, fold).
 pub fn cv_systems(
     clips: &[Clip],
     feats: &[ClipFeatures],
     l2: f64,
     k: usize,
-) -> Result<Vec<[SystemEer; 2]>> {
-    let systems = spoof_systems(clips);
-    let usable: Vec<usize> = (0..clips.len()).collect();
-    let mut out = Vec::new();
-    for held in &systems {
-        let mut sets: [ScoreSet; 2] = Default::default();
+) -> Result<[Vec<ScoreSet>; 2]> {
+    let mut out: [Vec<ScoreSet>; 2] = Default::default();
+    for held in &spoof_systems(clips) {
         for fold in 0..k {
             let is_test_bona = |i: usize| {
                 clips[i].label == Label::Bonafide
                     && stable_hash(&clips[i].speaker) as usize % k == fold
             };
-            let train: Vec<usize> = usable
-                .iter()
-                .copied()
-                .filter(|&i| clips[i].system != *held && !is_test_bona(i))
-                .collect();
-            let test: Vec<usize> = usable
-                .iter()
-                .copied()
-                .filter(|&i| is_test_bona(i) || (fold == 0 && clips[i].system == *held))
-                .collect();
+            let (test, train): (Vec<usize>, Vec<usize>) =
+                (0..clips.len()).partition(|&i| is_test_bona(i) || clips[i].system == *held);
+            let mut sets: [ScoreSet; 2] = Default::default();
             let fitted = fit(clips, feats, &train, l2)?;
             score_clips(&fitted, clips, feats, &test, &mut sets);
+            let [clean, phone] = sets;
+            out[0].push(clean);
+            out[1].push(phone);
         }
-        let row = |s: &ScoreSet| {
-            s.per_system()
-                .into_iter()
-                .next()
-                .expect("the held-out system was scored")
-        };
-        out.push([row(&sets[0]), row(&sets[1])]);
     }
     Ok(out)
 }
 
 /// Speaker-held-out `k`-fold cross-validation (folds grouped by speaker or voice; generators
-/// are seen in training); returns out-of-fold clip scores under both conditions.
+/// are seen in training). Returns, per condition, one score set per fold.
 pub fn cv_speakers(
     clips: &[Clip],
     feats: &[ClipFeatures],
     l2: f64,
     k: usize,
-) -> Result<[ScoreSet; 2]> {
-    let mut sets: [ScoreSet; 2] = Default::default();
+) -> Result<[Vec<ScoreSet>; 2]> {
+    let mut out: [Vec<ScoreSet>; 2] = Default::default();
     for fold in 0..k {
         let in_fold = |i: &usize| stable_hash(&clips[*i].speaker) as usize % k == fold;
         let (test, train): (Vec<usize>, Vec<usize>) = (0..clips.len()).partition(in_fold);
         if test.is_empty() {
             continue;
         }
+        let mut sets: [ScoreSet; 2] = Default::default();
         let fitted = fit(clips, feats, &train, l2)?;
         score_clips(&fitted, clips, feats, &test, &mut sets);
+        let [clean, phone] = sets;
+        out[0].push(clean);
+        out[1].push(phone);
     }
-    Ok(sets)
+    Ok(out)
 }
 
 #[cfg(test)]

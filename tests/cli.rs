@@ -11,13 +11,18 @@ fn channels_each_scores_caller_and_callee_separately() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     let r = run.get("stereo.wav");
     assert_eq!(r["channels"], 2);
-    let per = r["channel_results"].as_array().expect("per-channel results");
+    let per = r["channel_results"]
+        .as_array()
+        .expect("per-channel results");
     assert_eq!(per.len(), 2);
     // Each channel scores exactly as the same audio does on its own.
     for (ch, mono) in [(0, "real_mono.wav"), (1, "synthetic_mono.wav")] {
         let alone = run.get(mono)["score"].as_f64().unwrap();
         let here = per[ch]["score"].as_f64().unwrap();
-        assert!((alone - here).abs() < 1e-6, "channel {ch}: {here} vs {alone}");
+        assert!(
+            (alone - here).abs() < 1e-6,
+            "channel {ch}: {here} vs {alone}"
+        );
         assert_eq!(per[ch]["channel"], ch);
     }
     let channels: Vec<u64> = r["segments"]
@@ -28,7 +33,10 @@ fn channels_each_scores_caller_and_callee_separately() {
         .collect();
     assert!(channels.contains(&0) && channels.contains(&1));
     // The file's score is its most synthetic channel's.
-    let top = per.iter().map(|c| c["score"].as_f64().unwrap()).fold(0.0, f64::max);
+    let top = per
+        .iter()
+        .map(|c| c["score"].as_f64().unwrap())
+        .fold(0.0, f64::max);
     assert_eq!(r["score"].as_f64().unwrap(), top);
 }
 
@@ -37,7 +45,13 @@ fn downmix_is_the_default() {
     let run = scan(&[s(&fixture("stereo.wav"))]);
     let r = &run.records[0];
     assert!(r.get("channel_results").is_none());
-    assert!(r["segments"].as_array().unwrap().iter().all(|s| s["channel"].is_null()));
+    assert!(
+        r["segments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["channel"].is_null())
+    );
 }
 
 #[test]
@@ -71,7 +85,10 @@ fn silence_is_not_applicable_with_a_reason() {
     assert!(!segs.is_empty());
     for seg in segs {
         assert!(seg["score"].is_null());
-        assert!(seg["note"].as_str().unwrap().contains("too little speech"), "{seg}");
+        assert!(
+            seg["note"].as_str().unwrap().contains("too little speech"),
+            "{seg}"
+        );
     }
 }
 
@@ -81,11 +98,27 @@ fn thresholds_and_fail_on_set_verdict_and_exit_code() {
     let score = scan(&[s(&synth)]).records[0]["score"].as_f64().unwrap();
     // Put the synthetic threshold just below and just above the score.
     let below = format!("{:.6}", score - 1e-3);
-    let run = scan(&["--synthetic-above", &below, "--human-below", "0", "--fail-on", "synthetic", s(&synth)]);
+    let run = scan(&[
+        "--synthetic-above",
+        &below,
+        "--human-below",
+        "0",
+        "--fail-on",
+        "synthetic",
+        s(&synth),
+    ]);
     assert_eq!(run.records[0]["verdict"], "synthetic");
     assert_eq!(run.code, 3);
     let above = format!("{:.6}", (score + 1e-3).min(1.0));
-    let run = scan(&["--synthetic-above", &above, "--human-below", "0", "--fail-on", "synthetic", s(&synth)]);
+    let run = scan(&[
+        "--synthetic-above",
+        &above,
+        "--human-below",
+        "0",
+        "--fail-on",
+        "synthetic",
+        s(&synth),
+    ]);
     assert_eq!(run.records[0]["verdict"], "inconclusive");
     assert_eq!(run.code, 0);
 }
@@ -93,14 +126,24 @@ fn thresholds_and_fail_on_set_verdict_and_exit_code() {
 #[test]
 fn usage_errors_exit_2() {
     voxguard().arg("scan").assert().code(2);
-    voxguard().args(["scan", "--format", "xml", "x.wav"]).assert().code(2);
+    voxguard()
+        .args(["scan", "--format", "xml", "x.wav"])
+        .assert()
+        .code(2);
     voxguard().arg("frobnicate").assert().code(2);
 }
 
 #[test]
 fn invalid_settings_are_refused_before_scanning() {
     let out = voxguard()
-        .args(["scan", "--segment", "2", "--hop", "3", s(&fixture("ref.flac"))])
+        .args([
+            "scan",
+            "--segment",
+            "2",
+            "--hop",
+            "3",
+            s(&fixture("ref.flac")),
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
@@ -112,29 +155,57 @@ fn invalid_settings_are_refused_before_scanning() {
 fn json_csv_and_table_outputs() {
     let f = fixture("ref.flac");
     let bad = fixture("broken_empty.wav");
-    let out = voxguard().args(["scan", "-q", "--format", "json", s(&f), s(&bad)]).output().unwrap();
+    let out = voxguard()
+        .args(["scan", "-q", "--format", "json", s(&f), s(&bad)])
+        .output()
+        .unwrap();
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v.as_array().unwrap().len(), 2);
 
-    let out = voxguard().args(["scan", "-q", "--format", "csv", s(&f)]).output().unwrap();
+    let out = voxguard()
+        .args(["scan", "-q", "--format", "csv", s(&f)])
+        .output()
+        .unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
     let mut lines = text.lines();
-    assert!(lines.next().unwrap().starts_with("file,sha256,verdict,score,max_segment_score"));
+    assert!(
+        lines
+            .next()
+            .unwrap()
+            .starts_with("file,sha256,verdict,score,max_segment_score")
+    );
     assert!(lines.count() >= 1);
 
-    let out = voxguard().args(["scan", "-q", "--format", "table", s(&f)]).output().unwrap();
+    let out = voxguard()
+        .args(["scan", "-q", "--format", "table", s(&f)])
+        .output()
+        .unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.contains("ref.flac") && text.contains("score"), "{text}");
+    assert!(
+        text.contains("ref.flac") && text.contains("score"),
+        "{text}"
+    );
 }
 
 #[test]
 fn directories_are_walked_for_audio_files_only() {
     let run = scan(&[s(&fixtures())]);
     // make_fixtures.sh is not audio and is skipped; everything else is reported.
-    assert!(run.records.iter().all(|r| !r["file"].as_str().unwrap().ends_with(".sh")));
+    assert!(
+        run.records
+            .iter()
+            .all(|r| !r["file"].as_str().unwrap().ends_with(".sh"))
+    );
     let audio = std::fs::read_dir(fixtures())
         .unwrap()
-        .filter(|e| !e.as_ref().unwrap().path().to_str().unwrap().ends_with(".sh"))
+        .filter(|e| {
+            !e.as_ref()
+                .unwrap()
+                .path()
+                .to_str()
+                .unwrap()
+                .ends_with(".sh")
+        })
         .count();
     assert_eq!(run.records.len(), audio);
     assert_eq!(run.code, 1, "the broken fixtures make the run exit 1");

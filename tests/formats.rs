@@ -55,15 +55,26 @@ fn every_format_decodes_with_the_same_content() {
         // ADPCM pads its last block and AAC its last frame.
         assert!((2.5..2.75).contains(&dur), "{name}: duration {dur}");
         assert_eq!(r["sha256"].as_str().unwrap().len(), 64);
-        let score = r["score"].as_f64().unwrap_or_else(|| panic!("{name} not scored: {r}"));
+        let score = r["score"]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{name} not scored: {r}"));
         let speech = r["speech_s"].as_f64().unwrap();
         if LOSSLESS.contains(name) {
-            assert!((score - ref_score).abs() < 1e-4, "{name}: {score} vs {ref_score}");
+            assert!(
+                (score - ref_score).abs() < 1e-4,
+                "{name}: {score} vs {ref_score}"
+            );
             assert_eq!(speech, ref_speech, "{name}");
         } else {
             // 8-bit, companded, ADPCM and lossy codecs change the audio, not what it is.
-            assert!((score - ref_score).abs() < 0.3, "{name}: {score} vs {ref_score}");
-            assert!((speech - ref_speech).abs() < 0.4, "{name}: speech {speech} vs {ref_speech}");
+            assert!(
+                (score - ref_score).abs() < 0.3,
+                "{name}: {score} vs {ref_score}"
+            );
+            assert!(
+                (speech - ref_speech).abs() < 0.4,
+                "{name}: speech {speech} vs {ref_speech}"
+            );
         }
     }
 }
@@ -78,7 +89,10 @@ fn bad_and_unsupported_files_fail_alone() {
         ("unsupported_gsm.wav", "unsupported codec GSM 6.10"),
     ];
     let good = fixture("pcm_s16le.wav");
-    let mut args: Vec<String> = cases.iter().map(|(f, _)| s(&fixture(f)).to_string()).collect();
+    let mut args: Vec<String> = cases
+        .iter()
+        .map(|(f, _)| s(&fixture(f)).to_string())
+        .collect();
     args.insert(2, s(&good).to_string());
     args.push("/nonexistent/call.wav".into());
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -86,13 +100,21 @@ fn bad_and_unsupported_files_fail_alone() {
     assert_eq!(run.code, 1, "some files failed: exit 1");
     assert_eq!(run.records.len(), cases.len() + 2);
     for (name, reason) in cases {
-        let err = run.get(name)["error"].as_str().unwrap_or_else(|| panic!("{name}: no error"));
+        let err = run.get(name)["error"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{name}: no error"));
         assert!(err.contains(name), "error names the file: {err}");
         assert!(err.contains(reason), "{name}: {err}");
     }
     let missing = run.get("call.wav")["error"].as_str().unwrap();
-    assert!(missing.contains("/nonexistent/call.wav") && missing.contains("cannot read"), "{missing}");
-    assert!(run.get("pcm_s16le.wav")["score"].is_number(), "the good file is still scored");
+    assert!(
+        missing.contains("/nonexistent/call.wav") && missing.contains("cannot read"),
+        "{missing}"
+    );
+    assert!(
+        run.get("pcm_s16le.wav")["score"].is_number(),
+        "the good file is still scored"
+    );
 }
 
 #[test]
@@ -104,7 +126,10 @@ fn truncated_wav_is_reported_with_where_it_ends() {
     let run = scan(&[s(&cut)]);
     assert_eq!(run.code, 1);
     let err = run.records[0]["error"].as_str().unwrap();
-    assert!(err.contains("cut.wav") && err.contains("truncated"), "{err}");
+    assert!(
+        err.contains("cut.wav") && err.contains("truncated"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use clap::{Args, ValueEnum};
 use serde_json::json;
 
-use voxguard::eval::{SystemEer, cv_speakers, cv_systems, score_clips};
+use voxguard::eval::{SystemEer, cv_speakers, cv_systems, score_clips, summarize};
 use voxguard::model::Model;
 use voxguard::pipeline::AnalysisConfig;
 use voxguard::train::{Fitted, TrainConfig};
@@ -103,32 +103,30 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
             );
             (title, rows, Some([clean.pooled_eer(), phone.pooled_eer()]))
         }
-        Some(Cv::System) => {
+        Some(cv) => {
             let (clips, feats) =
                 load_features(&args.manifest, &AnalysisConfig::default(), args.quiet)?;
-            let rows = cv_systems(&clips, &feats, args.l2, 5)?
+            let ([clean, phone], title) = match cv {
+                Cv::System => (
+                    cv_systems(&clips, &feats, args.l2, 5)?,
+                    "leave-one-system-out: each generator scored by models trained without it, \
+                     against real speakers those models never heard (mean over 5 speaker folds)",
+                ),
+                Cv::Speaker => (
+                    cv_speakers(&clips, &feats, args.l2, 5)?,
+                    "speaker-held-out 5-fold: every clip scored by a model that never heard its \
+                     speaker or voice (EERs within each fold, averaged)",
+                ),
+            };
+            let (clean_rows, clean_pooled) = summarize(&clips, &clean);
+            let (phone_rows, phone_pooled) = summarize(&clips, &phone);
+            let rows = clean_rows
                 .into_iter()
-                .map(|[clean, telephone]| Row { clean, telephone })
-                .collect();
-            let title = "leave-one-system-out: each generator scored by models trained without it \
-                         and without the real speakers it is compared with"
-                .to_string();
-            (title, rows, None)
-        }
-        Some(Cv::Speaker) => {
-            let (clips, feats) =
-                load_features(&args.manifest, &AnalysisConfig::default(), args.quiet)?;
-            let [clean, phone] = cv_speakers(&clips, &feats, args.l2, 5)?;
-            let rows = clean
-                .per_system()
-                .into_iter()
-                .zip(phone.per_system())
+                .zip(phone_rows)
                 .map(|(clean, telephone)| Row { clean, telephone })
                 .collect();
-            let title = "speaker-held-out 5-fold: every clip scored by a model that never heard \
-                         its speaker or voice"
-                .to_string();
-            (title, rows, Some([clean.pooled_eer(), phone.pooled_eer()]))
+            let pooled = (cv == Cv::Speaker).then_some([clean_pooled, phone_pooled]);
+            (title.to_string(), rows, pooled)
         }
     };
     let format = args.format.unwrap_or(if std::io::stdout().is_terminal() {
