@@ -1,10 +1,11 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
-//! voxguard: tells whether a recorded voice is human or synthetic, segment by segment.
+#![doc = include_str!("../README.md")]
 //!
+//! ## Library map
 //! The modules follow the pipeline: [`decode`] → [`resample`] → [`features`] → [`vad`] and
-//! [`segment`] → [`model`] → [`report`]; [`pipeline`] wires them for one file, [`dataset`],
-//! [`augment`], [`train`] and [`eval`] build and measure models.
+//! [`segment`] → [`model`] → [`scan`] → [`report`]; [`pipeline`] wires the analysis of one file;
+//! [`dataset`], [`augment`], [`train`] and [`eval`] build and measure models.
 
 pub mod decode;
 pub mod error;
