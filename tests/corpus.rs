@@ -1,6 +1,7 @@
 //! Tests that need the labelled corpus (`$VOXGUARD_CORPUS`, default `../shared/corpus`).
 //! Without it they print that they skipped and pass; CI has the corpus, so there they run.
 
+use std::io::Write;
 use std::path::PathBuf;
 
 use crate::util::voxguard;
@@ -12,7 +13,9 @@ fn corpus() -> Option<PathBuf> {
     if dir.join("manifest.csv").is_file() {
         Some(dir)
     } else {
-        eprintln!(
+        // Written to the real stderr, past the test harness's capture, so the skip is visible.
+        let _ = writeln!(
+            std::io::stderr(),
             "SKIPPED: corpus not found at {} (set VOXGUARD_CORPUS to run the corpus tests)",
             dir.display()
         );
