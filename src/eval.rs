@@ -178,12 +178,7 @@ pub fn cv_systems(
             };
             let (test, train): (Vec<usize>, Vec<usize>) =
                 (0..clips.len()).partition(|&i| is_test_bona(i) || clips[i].system == *held);
-            let mut sets: [ScoreSet; 2] = Default::default();
-            let fitted = fit(clips, feats, &train, l2)?;
-            score_clips(&fitted, clips, feats, &test, &mut sets);
-            let [clean, phone] = sets;
-            out[0].push(clean);
-            out[1].push(phone);
+            run_fold(clips, feats, &train, &test, l2, &mut out)?;
         }
     }
     Ok(out)
@@ -204,14 +199,28 @@ pub fn cv_speakers(
         if test.is_empty() {
             continue;
         }
-        let mut sets: [ScoreSet; 2] = Default::default();
-        let fitted = fit(clips, feats, &train, l2)?;
-        score_clips(&fitted, clips, feats, &test, &mut sets);
-        let [clean, phone] = sets;
-        out[0].push(clean);
-        out[1].push(phone);
+        run_fold(clips, feats, &train, &test, l2, &mut out)?;
     }
     Ok(out)
+}
+
+/// Trains on `train`, scores `test` under both conditions, and appends one score set per
+/// condition to `out`.
+fn run_fold(
+    clips: &[Clip],
+    feats: &[ClipFeatures],
+    train: &[usize],
+    test: &[usize],
+    l2: f64,
+    out: &mut [Vec<ScoreSet>; 2],
+) -> Result<()> {
+    let mut sets: [ScoreSet; 2] = Default::default();
+    let fitted = fit(clips, feats, train, l2)?;
+    score_clips(&fitted, clips, feats, test, &mut sets);
+    let [clean, phone] = sets;
+    out[0].push(clean);
+    out[1].push(phone);
+    Ok(())
 }
 
 #[cfg(test)]

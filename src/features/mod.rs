@@ -235,24 +235,13 @@ impl DcBlocker {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_signal::noise;
 
     fn analyse(x: &[f32]) -> Vec<FrameFeatures> {
         let mut a = FrameAnalyzer::new(&FeatureConfig::default()).unwrap();
         let mut out = Vec::new();
         a.push(x, &mut out);
         out
-    }
-
-    fn noise(n: usize, seed: u64) -> Vec<f32> {
-        let mut s = seed;
-        (0..n)
-            .map(|_| {
-                s = s
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                ((s >> 33) as f32 / (1u64 << 31) as f32) - 0.5
-            })
-            .collect()
     }
 
     #[test]

@@ -77,15 +77,7 @@ mod tests {
         let tone: Vec<f32> = (0..16_000)
             .map(|i| (2.0 * PI * 440.0 * i as f32 / 16_000.0).sin())
             .collect();
-        let mut s = 9u64;
-        let noise: Vec<f32> = (0..16_000)
-            .map(|_| {
-                s = s
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                (s >> 40) as f32 / (1u64 << 24) as f32 - 0.5
-            })
-            .collect();
+        let noise = crate::test_signal::noise(16_000, 9);
         let (t, n) = (instability(&tone), instability(&noise));
         assert!(t < 0.05, "tone {t}");
         assert!(n > 0.3, "noise {n}");

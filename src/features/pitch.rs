@@ -140,15 +140,7 @@ mod tests {
     #[test]
     fn noise_is_weakly_voiced_and_silence_is_finite() {
         let mut p = Pitch::new(&hann(400), 16_000.0, 60.0, 400.0);
-        let mut s = 1u64;
-        let x: Vec<f32> = (0..400)
-            .map(|_| {
-                s = s
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                (s >> 40) as f32 / (1u64 << 24) as f32 - 0.5
-            })
-            .collect();
+        let x = crate::test_signal::noise(400, 1);
         assert!(p.estimate(&x).voicing < 0.5);
         let silent = p.estimate(&[0.0; 400]);
         assert!(silent.voicing.is_finite() && silent.f0_hz.is_finite());
