@@ -113,7 +113,11 @@ impl Scanner {
 
     /// Hashes, decodes, analyses and scores one file.
     pub fn scan(&self, path: &Path) -> Result<FileReport> {
-        let sha256 = sha256_file(path)?;
+        self.scan_hashed(path, sha256_file(path)?)
+    }
+
+    /// Decodes, analyses and scores a file whose SHA-256 the caller already computed.
+    pub fn scan_hashed(&self, path: &Path, sha256: String) -> Result<FileReport> {
         let analysis = analyze_file(path, &self.analysis)?;
         let channels: Vec<ChannelReport> = analysis
             .channels

@@ -6,6 +6,7 @@
 mod eval;
 mod files;
 mod progress;
+mod results;
 mod scan;
 mod train;
 

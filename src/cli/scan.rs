@@ -4,6 +4,7 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::mpsc;
+use std::time::Instant;
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
@@ -12,10 +13,11 @@ use rayon::prelude::*;
 use voxguard::model::Model;
 use voxguard::pipeline::{AnalysisConfig, ChannelMode};
 use voxguard::report::{FileError, Format, Record, reporter};
-use voxguard::scan::{Scanner, Thresholds, Verdict};
+use voxguard::scan::{Scanner, Thresholds, Verdict, sha256_file};
 use voxguard::segment::SegmentConfig;
 
 use super::files::{Input, expand};
+use super::results::{Done, ResultsFile};
 use super::{EXIT_FAILED, EXIT_FLAGGED, progress, set_jobs};
 
 /// Which verdicts make `--fail-on` exit with status 3.
@@ -72,6 +74,33 @@ pub struct ScanArgs {
     /// Exit with status 3 when any file gets this verdict (or worse).
     #[arg(long, value_enum)]
     fail_on: Option<FailOn>,
+    /// Append one JSON line per file to this results file (stdout then stays empty unless
+    /// `--format` is given). An existing non-empty file needs `--resume`.
+    #[arg(long)]
+    output: Option<PathBuf>,
+    /// Skip files already scored in the `--output` file (same path and SHA-256); files that
+    /// failed before are tried again.
+    #[arg(long, requires = "output")]
+    resume: bool,
+}
+
+/// What happened to one input.
+enum Outcome {
+    /// Scored or failed now.
+    Done(Record),
+    /// Already in the results file.
+    Skipped,
+}
+
+/// Counts for the closing summary.
+#[derive(Default)]
+struct Summary {
+    files: usize,
+    skipped: usize,
+    failed: usize,
+    synthetic: usize,
+    flagged: usize,
+    audio_s: f64,
 }
 
 /// Runs the scan and returns the documented exit status.
@@ -99,27 +128,44 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     };
     let scanner = Scanner::new(model, analysis, thresholds).context("invalid settings")?;
     let inputs = expand(&args.paths);
-    let format = args.format.unwrap_or(if std::io::stdout().is_terminal() {
-        Format::Table
-    } else {
-        Format::Jsonl
-    });
-    let mut reporter = reporter(format);
+    let (mut results, done) = match &args.output {
+        Some(path) => {
+            let (file, done) = ResultsFile::open(path, args.resume)?;
+            (Some(file), done)
+        }
+        None => (None, Done::new()),
+    };
+    let format = match (args.format, &args.output) {
+        (Some(f), _) => Some(f),
+        (None, Some(_)) => None,
+        (None, None) if std::io::stdout().is_terminal() => Some(Format::Table),
+        (None, None) => Some(Format::Jsonl),
+    };
+    let mut reporter = format.map(reporter);
     let pb = progress::bar(inputs.len(), args.quiet, "scanning");
-    let (tx, rx) = mpsc::channel::<Record>();
-    let (mut failed, mut flagged) = (0usize, 0usize);
+    let (tx, rx) = mpsc::channel::<Outcome>();
+    let mut sum = Summary::default();
+    let started = Instant::now();
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    let written = std::thread::scope(|s| -> std::io::Result<()> {
+    let written = std::thread::scope(|s| -> anyhow::Result<()> {
         s.spawn(|| {
             inputs.par_iter().for_each_with(tx, |tx, input| {
-                let _ = tx.send(scan_one(&scanner, input));
+                let _ = tx.send(scan_one(&scanner, input, &done));
             })
         });
-        for record in rx {
+        for outcome in rx {
+            pb.inc(1);
+            sum.files += 1;
+            let Outcome::Done(record) = outcome else {
+                sum.skipped += 1;
+                continue;
+            };
             match &record {
-                Record::Failed(_) => failed += 1,
+                Record::Failed(_) => sum.failed += 1,
                 Record::Scored(r) => {
+                    sum.audio_s += r.duration_s;
+                    sum.synthetic += (r.verdict == Verdict::Synthetic) as usize;
                     let hit = match args.fail_on {
                         Some(FailOn::Synthetic) => r.verdict == Verdict::Synthetic,
                         Some(FailOn::Inconclusive) => {
@@ -127,41 +173,90 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
                         }
                         None => false,
                     };
-                    flagged += hit as usize;
+                    sum.flagged += hit as usize;
                 }
             }
-            pb.suspend(|| reporter.record(&mut out, &record))?;
-            pb.inc(1);
+            if let Some(file) = results.as_mut() {
+                file.append(&record)
+                    .context("appending to the results file")?;
+            }
+            if let Some(rep) = reporter.as_mut() {
+                pb.suspend(|| rep.record(&mut out, &record))?;
+            }
         }
-        reporter.finish(&mut out)?;
-        out.flush()
+        if let Some(rep) = reporter.as_mut() {
+            rep.finish(&mut out)?;
+        }
+        out.flush()?;
+        if let Some(file) = &results {
+            file.sync().context("syncing the results file")?;
+        }
+        Ok(())
     });
     pb.finish_and_clear();
-    match written {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(ExitCode::SUCCESS),
-        other => other.context("writing the report")?,
+    if let Err(e) = written {
+        let closed_pipe = e
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe);
+        if closed_pipe {
+            return Ok(ExitCode::SUCCESS);
+        }
+        return Err(e.context("writing the report"));
     }
-    Ok(if failed > 0 {
+    if !args.quiet {
+        print_summary(
+            &sum,
+            started.elapsed().as_secs_f64(),
+            args.output.as_deref(),
+        );
+    }
+    Ok(if sum.failed > 0 {
         ExitCode::from(EXIT_FAILED)
-    } else if flagged > 0 {
+    } else if sum.flagged > 0 {
         ExitCode::from(EXIT_FLAGGED)
     } else {
         ExitCode::SUCCESS
     })
 }
 
-fn scan_one(scanner: &Scanner, input: &Input) -> Record {
-    match input {
-        Input::File(path) => match scanner.scan(path) {
-            Ok(report) => Record::Scored(Box::new(report)),
-            Err(e) => Record::Failed(FileError {
-                file: path.display().to_string(),
-                error: e.to_string(),
-            }),
-        },
-        Input::Unreadable(path, reason) => Record::Failed(FileError {
+fn scan_one(scanner: &Scanner, input: &Input, done: &Done) -> Outcome {
+    let (path, result) = match input {
+        Input::File(path) => {
+            let name = path.display().to_string();
+            let result = sha256_file(path).and_then(|sha| {
+                if done.contains(&(name.clone(), sha.clone())) {
+                    return Ok(None);
+                }
+                scanner.scan_hashed(path, sha).map(Some)
+            });
+            (path, result.map_err(|e| e.to_string()))
+        }
+        Input::Unreadable(path, reason) => (path, Err(format!("{}: {reason}", path.display()))),
+    };
+    match result {
+        Ok(None) => Outcome::Skipped,
+        Ok(Some(report)) => Outcome::Done(Record::Scored(Box::new(report))),
+        Err(error) => Outcome::Done(Record::Failed(FileError {
             file: path.display().to_string(),
-            error: format!("{}: {reason}", path.display()),
-        }),
+            error,
+        })),
     }
+}
+
+/// One line on stderr: what the run did and how fast.
+fn print_summary(sum: &Summary, elapsed_s: f64, output: Option<&std::path::Path>) {
+    let skipped = match output {
+        Some(p) if sum.skipped > 0 => format!(" ({} already in {})", sum.skipped, p.display()),
+        _ => String::new(),
+    };
+    eprintln!(
+        "voxguard: {} files{skipped}, {:.2} h of audio scored, {} synthetic, {} failed, \
+         {:.1} s, {:.0}x real time",
+        sum.files,
+        sum.audio_s / 3600.0,
+        sum.synthetic,
+        sum.failed,
+        elapsed_s,
+        sum.audio_s / elapsed_s.max(1e-9)
+    );
 }

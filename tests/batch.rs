@@ -1,0 +1,117 @@
+//! Batch runs: the results file survives SIGKILL and `--resume` completes it, each file once.
+
+use std::collections::HashMap;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::util::{fixture, s};
+
+fn lines(path: &std::path::Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("every line is a complete record"))
+        .collect()
+}
+
+#[test]
+fn killed_run_resumes_with_every_file_exactly_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = dir.path().join("in");
+    std::fs::create_dir(&inputs).unwrap();
+    let n = 400;
+    let src = std::fs::read(fixture("pcm_s16le.wav")).unwrap();
+    for i in 0..n {
+        // Distinct contents (the low bit of one sample), so each file has its own hash.
+        let mut bytes = src.clone();
+        bytes[1000 + 2 * i] ^= 1;
+        std::fs::write(inputs.join(format!("call{i:04}.wav")), bytes).unwrap();
+    }
+    let results = dir.path().join("results.jsonl");
+    let bin = assert_cmd::cargo::cargo_bin("voxguard");
+    let mut child = Command::new(&bin)
+        .args(["scan", "-q", "-j", "1", "--output", s(&results), s(&inputs)])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill it once some records are written, well before it can finish.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while lines(&results).len() < 5 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let before = lines(&results).len();
+    assert!(
+        (5..n).contains(&before),
+        "killed mid-run: {before} of {n} written"
+    );
+
+    let status = Command::new(&bin)
+        .args([
+            "scan",
+            "-q",
+            "--output",
+            s(&results),
+            "--resume",
+            s(&inputs),
+        ])
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for r in lines(&results) {
+        assert!(r["score"].is_number(), "{r}");
+        *seen
+            .entry(r["file"].as_str().unwrap().to_string())
+            .or_default() += 1;
+    }
+    assert_eq!(seen.len(), n);
+    assert!(seen.values().all(|&c| c == 1), "a file was recorded twice");
+}
+
+#[test]
+fn partial_last_line_is_dropped_on_resume() {
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("r.jsonl");
+    std::fs::write(&results, b"{\"file\":\"x.wav\",\"sha").unwrap();
+    let status = Command::new(assert_cmd::cargo::cargo_bin("voxguard"))
+        .args([
+            "scan",
+            "-q",
+            "--output",
+            s(&results),
+            "--resume",
+            s(&fixture("ref.flac")),
+        ])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let recs = lines(&results);
+    assert_eq!(recs.len(), 1);
+    assert!(recs[0]["file"].as_str().unwrap().ends_with("ref.flac"));
+}
+
+#[test]
+fn existing_results_are_not_overwritten_without_resume() {
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("r.jsonl");
+    std::fs::write(&results, b"{\"file\":\"x.wav\",\"error\":\"x\"}\n").unwrap();
+    let out = Command::new(assert_cmd::cargo::cargo_bin("voxguard"))
+        .args([
+            "scan",
+            "-q",
+            "--output",
+            s(&results),
+            s(&fixture("ref.flac")),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--resume"));
+    assert_eq!(
+        std::fs::read(&results).unwrap(),
+        b"{\"file\":\"x.wav\",\"error\":\"x\"}\n"
+    );
+}
