@@ -10,7 +10,7 @@ use symphonia::core::codecs::audio::{AudioCodecId, AudioDecoder, AudioDecoderOpt
 use symphonia::core::errors::Error as SymError;
 use symphonia::core::formats::probe::Hint;
 use symphonia::core::formats::{FormatOptions, FormatReader, TrackType};
-use symphonia::core::io::MediaSourceStream;
+use symphonia::core::io::{MediaSource, MediaSourceStream};
 use symphonia::core::meta::MetadataOptions;
 
 use crate::error::{Error, Result};
@@ -71,7 +71,17 @@ impl AudioDecoderStream {
                 reason: "file is empty".into(),
             });
         }
-        let mss = MediaSourceStream::new(Box::new(file), Default::default());
+        Self::from_source(Box::new(file), path, max_duration_s)
+    }
+
+    /// Sets up decoding from any byte source (a file, or bytes in memory for fuzzing);
+    /// `path` names the input in errors and gives the extension hint.
+    pub fn from_source(
+        source: Box<dyn MediaSource>,
+        path: &Path,
+        max_duration_s: f64,
+    ) -> Result<Self> {
+        let mss = MediaSourceStream::new(source, Default::default());
         let mut hint = Hint::new();
         if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
             hint.with_extension(ext);

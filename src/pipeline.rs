@@ -117,7 +117,14 @@ impl ChannelChain {
 
 /// Decodes and analyses `path` as `cfg` says.
 pub fn analyze_file(path: &Path, cfg: &AnalysisConfig) -> Result<FileAnalysis> {
-    let mut stream = AudioDecoderStream::open(path, cfg.max_duration_s)?;
+    analyze_stream(AudioDecoderStream::open(path, cfg.max_duration_s)?, cfg)
+}
+
+/// Analyses an opened decoder stream as `cfg` says.
+pub fn analyze_stream(
+    mut stream: AudioDecoderStream,
+    cfg: &AnalysisConfig,
+) -> Result<FileAnalysis> {
     let info = stream.info().clone();
     let n_chains = match cfg.channels {
         ChannelMode::Mix => 1,

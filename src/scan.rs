@@ -15,8 +15,8 @@ use sha2::{Digest, Sha256};
 use crate::error::{Error, Result};
 use crate::model::logistic::sigmoid;
 use crate::model::{Model, hex};
-use crate::pipeline::{AnalysisConfig, ChannelAnalysis, analyze_file};
-use crate::report::{ChannelReport, FileReport, ModelId, SegmentReport};
+use crate::pipeline::{AnalysisConfig, ChannelAnalysis, FileAnalysis, analyze_file};
+use crate::report::{ChannelReport, FileReport, ModelId, SegmentReport, Settings};
 
 /// Verdict of a file or channel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -119,6 +119,11 @@ impl Scanner {
     /// Decodes, analyses and scores a file whose SHA-256 the caller already computed.
     pub fn scan_hashed(&self, path: &Path, sha256: String) -> Result<FileReport> {
         let analysis = analyze_file(path, &self.analysis)?;
+        Ok(self.report(path.display().to_string(), sha256, &analysis))
+    }
+
+    /// Scores an analysis made with this scanner's settings into the record for `file`.
+    pub fn report(&self, file: String, sha256: String, analysis: &FileAnalysis) -> FileReport {
         let channels: Vec<ChannelReport> = analysis
             .channels
             .iter()
@@ -143,8 +148,8 @@ impl Scanner {
                 self.thresholds.min_speech_s
             )
         });
-        Ok(FileReport {
-            file: path.display().to_string(),
+        FileReport {
+            file,
             sha256,
             duration_s: analysis.duration_s,
             sample_rate: analysis.info.sample_rate,
@@ -171,8 +176,18 @@ impl Scanner {
                 version: self.model.file.version.clone(),
                 sha256: self.model.sha256.clone(),
             },
+            settings: Settings {
+                segment_s: self.analysis.segments.length_s,
+                hop_s: self.analysis.segments.hop_s,
+                min_segment_speech_s: self.analysis.segments.min_speech_s,
+                min_speech_s: self.thresholds.min_speech_s,
+                channels: self.analysis.channels,
+                synthetic_above: self.thresholds.synthetic,
+                human_below: self.thresholds.human,
+                max_duration_s: self.analysis.max_duration_s,
+            },
             voxguard_version: env!("CARGO_PKG_VERSION").to_string(),
-        })
+        }
     }
 
     fn score_channel(&self, ch: &ChannelAnalysis) -> ChannelReport {

@@ -115,3 +115,77 @@ fn existing_results_are_not_overwritten_without_resume() {
         b"{\"file\":\"x.wav\",\"error\":\"x\"}\n"
     );
 }
+
+#[test]
+fn shards_cover_every_file_exactly_once_and_merge_combines_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = dir.path().join("in");
+    std::fs::create_dir(&inputs).unwrap();
+    let src = std::fs::read(fixture("pcm_mulaw.wav")).unwrap();
+    let n = 40;
+    for i in 0..n {
+        std::fs::write(inputs.join(format!("c{i:02}.wav")), &src).unwrap();
+    }
+    let bin = assert_cmd::cargo::cargo_bin("voxguard");
+    let shards = 3;
+    let mut outputs = Vec::new();
+    let mut per_shard: Vec<Vec<String>> = Vec::new();
+    for k in 0..shards {
+        let out = dir.path().join(format!("shard{k}.jsonl"));
+        let status = Command::new(&bin)
+            .args([
+                "scan",
+                "-q",
+                "--shard",
+                &format!("{k}/{shards}"),
+                "--output",
+                s(&out),
+                s(&inputs),
+            ])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        per_shard.push(
+            lines(&out)
+                .iter()
+                .map(|r| r["file"].as_str().unwrap().to_string())
+                .collect(),
+        );
+        outputs.push(out);
+    }
+    let mut all: Vec<String> = per_shard.concat();
+    assert!(
+        per_shard.iter().all(|s| !s.is_empty()),
+        "every shard gets work: {per_shard:?}"
+    );
+    all.sort();
+    let before = all.len();
+    all.dedup();
+    assert_eq!(before, all.len(), "no file in two shards");
+    assert_eq!(all.len(), n, "every file in some shard");
+
+    // Merging the shards, one of them twice, gives every file once.
+    let merged = dir.path().join("merged.jsonl");
+    let mut args: Vec<&str> = vec!["merge", "-q", "-o", s(&merged)];
+    args.extend(outputs.iter().map(|p| s(p)));
+    args.push(s(&outputs[0]));
+    assert!(Command::new(&bin).args(&args).status().unwrap().success());
+    let recs = lines(&merged);
+    assert_eq!(recs.len(), n);
+    let mut files: Vec<&str> = recs.iter().map(|r| r["file"].as_str().unwrap()).collect();
+    files.sort();
+    files.dedup();
+    assert_eq!(files.len(), n);
+}
+
+#[test]
+fn bad_shard_specs_are_usage_errors() {
+    for spec in ["3/3", "1", "a/2", "0/0"] {
+        Command::new(assert_cmd::cargo::cargo_bin("voxguard"))
+            .args(["scan", "--shard", spec, "x.wav"])
+            .stderr(Stdio::null())
+            .status()
+            .map(|st| assert_eq!(st.code(), Some(2), "{spec}"))
+            .unwrap();
+    }
+}

@@ -16,6 +16,15 @@ pub enum Input {
     Unreadable(PathBuf, String),
 }
 
+impl Input {
+    /// The path this input names.
+    pub fn path(&self) -> &Path {
+        match self {
+            Input::File(p) | Input::Unreadable(p, _) => p,
+        }
+    }
+}
+
 /// Expands `paths`: files as given, directories walked recursively (sorted, audio extensions
 /// only, symlinks not followed).
 pub fn expand(paths: &[PathBuf]) -> Vec<Input> {

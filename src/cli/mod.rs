@@ -5,6 +5,7 @@
 
 mod eval;
 mod files;
+mod merge;
 mod progress;
 mod results;
 mod scan;
@@ -35,6 +36,8 @@ enum Command {
     Train(train::TrainArgs),
     /// Measure a model (or cross-validate training) on a labelled manifest.
     Eval(eval::EvalArgs),
+    /// Combine results files of shards or runs into one, each file once.
+    Merge(merge::MergeArgs),
 }
 
 /// Parses the command line and runs the command.
@@ -44,6 +47,7 @@ pub fn main() -> ExitCode {
         Command::Scan(args) => scan::run(args),
         Command::Train(args) => train::run(args),
         Command::Eval(args) => eval::run(args),
+        Command::Merge(args) => merge::run(args),
     };
     match result {
         Ok(code) => code,
@@ -60,4 +64,29 @@ fn set_jobs(jobs: usize) -> anyhow::Result<()> {
         .num_threads(jobs)
         .build_global()
         .map_err(|e| anyhow::anyhow!("cannot start {jobs} worker threads: {e}"))
+}
+
+/// Writes `bytes` to a temporary file beside `path`, syncs it, and renames it into place, so a
+/// reader never sees a half-written file.
+fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use anyhow::Context;
+    use std::io::Write;
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
+    tmp.write_all(bytes)?;
+    // Temporary files are private (0600); results and models are ordinary data.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))?;
+    }
+    tmp.as_file().sync_all()?;
+    tmp.persist(path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
 }

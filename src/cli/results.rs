@@ -9,6 +9,7 @@ use std::path::Path;
 use anyhow::Context;
 
 use voxguard::report::Record;
+use voxguard::scan::Verdict;
 
 /// An append-only JSON-lines results file.
 pub struct ResultsFile {
@@ -70,5 +71,56 @@ impl ResultsFile {
     /// Forces the appended records to disk.
     pub fn sync(&self) -> std::io::Result<()> {
         self.file.sync_data()
+    }
+}
+
+/// Counts for the closing summary of `scan` and `merge`.
+#[derive(Default)]
+pub struct Summary {
+    /// Inputs seen.
+    pub files: usize,
+    /// Inputs skipped because already in the results file.
+    pub skipped: usize,
+    /// Inputs that could not be read.
+    pub failed: usize,
+    /// Files judged synthetic.
+    pub synthetic: usize,
+    /// Files matched by `--fail-on`.
+    pub flagged: usize,
+    /// Seconds of audio scored.
+    pub audio_s: f64,
+}
+
+impl Summary {
+    /// Counts one record.
+    pub fn count(&mut self, record: &Record) {
+        self.files += 1;
+        match record {
+            Record::Failed(_) => self.failed += 1,
+            Record::Scored(r) => {
+                self.audio_s += r.duration_s;
+                self.synthetic += (r.verdict == Verdict::Synthetic) as usize;
+            }
+        }
+    }
+
+    /// One line on stderr: what the run did, and how fast when `elapsed_s` is given.
+    pub fn print(&self, elapsed_s: Option<f64>, output: Option<&Path>) {
+        let skipped = match output {
+            Some(p) if self.skipped > 0 => {
+                format!(" ({} already in {})", self.skipped, p.display())
+            }
+            _ => String::new(),
+        };
+        let speed = elapsed_s.map_or(String::new(), |t| {
+            format!(", {t:.1} s, {:.0}x real time", self.audio_s / t.max(1e-9))
+        });
+        eprintln!(
+            "voxguard: {} files{skipped}, {:.2} h of audio scored, {} synthetic, {} failed{speed}",
+            self.files + self.skipped,
+            self.audio_s / 3600.0,
+            self.synthetic,
+            self.failed,
+        );
     }
 }

@@ -15,9 +15,10 @@ use voxguard::pipeline::{AnalysisConfig, ChannelMode};
 use voxguard::report::{FileError, Format, Record, reporter};
 use voxguard::scan::{Scanner, Thresholds, Verdict, sha256_file};
 use voxguard::segment::SegmentConfig;
+use voxguard::train::stable_hash;
 
 use super::files::{Input, expand};
-use super::results::{Done, ResultsFile};
+use super::results::{Done, ResultsFile, Summary};
 use super::{EXIT_FAILED, EXIT_FLAGGED, progress, set_jobs};
 
 /// Which verdicts make `--fail-on` exit with status 3.
@@ -82,6 +83,33 @@ pub struct ScanArgs {
     /// failed before are tried again.
     #[arg(long, requires = "output")]
     resume: bool,
+    /// Scan only shard K of N (K from 0 to N-1): inputs are split by a hash of their path, so
+    /// N runs with the same arguments cover every file exactly once. Combine with `merge`.
+    #[arg(long, value_name = "K/N", value_parser = parse_shard)]
+    shard: Option<Shard>,
+}
+
+/// One of N deterministic parts of the input list.
+#[derive(Debug, Clone, Copy)]
+pub struct Shard {
+    index: u64,
+    count: u64,
+}
+
+fn parse_shard(s: &str) -> Result<Shard, String> {
+    let (k, n) = s.split_once('/').ok_or("expected K/N, e.g. 0/8")?;
+    let index: u64 = k
+        .trim()
+        .parse()
+        .map_err(|_| format!("K in {s:?} is not a number"))?;
+    let count: u64 = n
+        .trim()
+        .parse()
+        .map_err(|_| format!("N in {s:?} is not a number"))?;
+    if count == 0 || index >= count {
+        return Err(format!("need 0 <= K < N (got {index}/{count})"));
+    }
+    Ok(Shard { index, count })
 }
 
 /// What happened to one input.
@@ -90,17 +118,6 @@ enum Outcome {
     Done(Record),
     /// Already in the results file.
     Skipped,
-}
-
-/// Counts for the closing summary.
-#[derive(Default)]
-struct Summary {
-    files: usize,
-    skipped: usize,
-    failed: usize,
-    synthetic: usize,
-    flagged: usize,
-    audio_s: f64,
 }
 
 /// Runs the scan and returns the documented exit status.
@@ -127,7 +144,11 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         min_speech_s: args.min_speech,
     };
     let scanner = Scanner::new(model, analysis, thresholds).context("invalid settings")?;
-    let inputs = expand(&args.paths);
+    let mut inputs = expand(&args.paths);
+    if let Some(shard) = args.shard {
+        inputs
+            .retain(|i| stable_hash(&i.path().display().to_string()) % shard.count == shard.index);
+    }
     let (mut results, done) = match &args.output {
         Some(path) => {
             let (file, done) = ResultsFile::open(path, args.resume)?;
@@ -156,16 +177,14 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         });
         for outcome in rx {
             pb.inc(1);
-            sum.files += 1;
             let Outcome::Done(record) = outcome else {
                 sum.skipped += 1;
                 continue;
             };
+            sum.count(&record);
             match &record {
-                Record::Failed(_) => sum.failed += 1,
+                Record::Failed(_) => {}
                 Record::Scored(r) => {
-                    sum.audio_s += r.duration_s;
-                    sum.synthetic += (r.verdict == Verdict::Synthetic) as usize;
                     let hit = match args.fail_on {
                         Some(FailOn::Synthetic) => r.verdict == Verdict::Synthetic,
                         Some(FailOn::Inconclusive) => {
@@ -204,9 +223,8 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         return Err(e.context("writing the report"));
     }
     if !args.quiet {
-        print_summary(
-            &sum,
-            started.elapsed().as_secs_f64(),
+        sum.print(
+            Some(started.elapsed().as_secs_f64()),
             args.output.as_deref(),
         );
     }
@@ -241,22 +259,4 @@ fn scan_one(scanner: &Scanner, input: &Input, done: &Done) -> Outcome {
             error,
         })),
     }
-}
-
-/// One line on stderr: what the run did and how fast.
-fn print_summary(sum: &Summary, elapsed_s: f64, output: Option<&std::path::Path>) {
-    let skipped = match output {
-        Some(p) if sum.skipped > 0 => format!(" ({} already in {})", sum.skipped, p.display()),
-        _ => String::new(),
-    };
-    eprintln!(
-        "voxguard: {} files{skipped}, {:.2} h of audio scored, {} synthetic, {} failed, \
-         {:.1} s, {:.0}x real time",
-        sum.files,
-        sum.audio_s / 3600.0,
-        sum.synthetic,
-        sum.failed,
-        elapsed_s,
-        sum.audio_s / elapsed_s.max(1e-9)
-    );
 }

@@ -1,10 +1,9 @@
 //! `voxguard train`: extract features from a manifest's clips and write a calibrated model.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use clap::Args;
 use serde_json::json;
 
@@ -14,7 +13,7 @@ use voxguard::pipeline::AnalysisConfig;
 use voxguard::scan::sha256_file;
 use voxguard::train::{ClipFeatures, TrainConfig, extract, train_model};
 
-use super::{progress, set_jobs};
+use super::{progress, set_jobs, write_atomically};
 
 /// Arguments of `voxguard train`.
 #[derive(Args)]
@@ -106,27 +105,4 @@ pub fn load_features(
         bail!("no clip of {} could be analysed", manifest.display());
     }
     Ok(kept)
-}
-
-/// Writes `bytes` to a temporary file beside `path`, syncs it, and renames it into place, so a
-/// reader never sees a half-written file.
-fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
-    tmp.write_all(bytes)?;
-    // Temporary files are private (0600); a model is ordinary data.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        tmp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o644))?;
-    }
-    tmp.as_file().sync_all()?;
-    tmp.persist(path)
-        .with_context(|| format!("writing {}", path.display()))?;
-    Ok(())
 }

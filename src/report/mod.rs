@@ -9,6 +9,7 @@ use std::io::Write;
 
 use serde::{Deserialize, Serialize};
 
+use crate::pipeline::ChannelMode;
 use crate::scan::Verdict;
 
 /// The identity of the model that produced a result.
@@ -20,6 +21,27 @@ pub struct ModelId {
     pub version: String,
     /// SHA-256 of the model file.
     pub sha256: String,
+}
+
+/// The settings a result was produced with, so it can be reproduced and defended later.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Settings {
+    /// Segment length, seconds.
+    pub segment_s: f64,
+    /// Step between segments, seconds.
+    pub hop_s: f64,
+    /// Speech a segment needs to be scored, seconds.
+    pub min_segment_speech_s: f64,
+    /// Speech a file (channel) needs for a verdict, seconds.
+    pub min_speech_s: f64,
+    /// `mix` or `each`.
+    pub channels: ChannelMode,
+    /// Scores at or above this are `synthetic`.
+    pub synthetic_above: f64,
+    /// Scores at or below this are `human`.
+    pub human_below: f64,
+    /// Longest recording accepted, seconds.
+    pub max_duration_s: f64,
 }
 
 /// One scored (or unscored) segment.
@@ -93,6 +115,8 @@ pub struct FileReport {
     pub segments: Vec<SegmentReport>,
     /// The model used.
     pub model: ModelId,
+    /// The settings used.
+    pub settings: Settings,
     /// The voxguard version that produced this record.
     pub voxguard_version: String,
 }

@@ -38,6 +38,16 @@ fn sample() -> Record {
             version: "1".into(),
             sha256: "ff".into(),
         },
+        settings: Settings {
+            segment_s: 4.0,
+            hop_s: 2.0,
+            min_segment_speech_s: 1.0,
+            min_speech_s: 1.5,
+            channels: crate::pipeline::ChannelMode::Mix,
+            synthetic_above: 0.7,
+            human_below: 0.3,
+            max_duration_s: 14400.0,
+        },
         voxguard_version: "0".into(),
     }))
 }
