@@ -19,6 +19,8 @@ use crate::error::{Error, Result};
 pub const MAX_SAMPLE_RATE: u32 = 768_000;
 /// Lowest sample rate accepted, in Hz (below this there is no speech band to analyse).
 pub const MIN_SAMPLE_RATE: u32 = 4_000;
+/// Largest sample magnitude accepted (1.0 is full scale); float formats can hold anything.
+pub const MAX_SAMPLE: f32 = 1.0e4;
 /// Most channels accepted from a header.
 pub const MAX_CHANNELS: usize = 64;
 
@@ -200,6 +202,17 @@ impl AudioDecoderStream {
                 });
             }
             buf.copy_to_vecs_planar::<f32>(&mut self.block);
+            if self.block.iter().flatten().any(|s| !(s.abs() <= MAX_SAMPLE)) {
+                // Float PCM can carry NaN, infinity or absurd values: damage, not sound.
+                return Err(Error::Corrupt {
+                    path: self.path.clone(),
+                    reason: format!(
+                        "sample values that are not finite or beyond ±{MAX_SAMPLE} full scale \
+                         after {:.2} s",
+                        self.frames_decoded as f64 / self.info.sample_rate as f64
+                    ),
+                });
+            }
             self.frames_decoded += buf.frames() as u64;
             if self.frames_decoded > self.max_frames {
                 return Err(Error::Limit {

@@ -141,3 +141,16 @@ fn inputs_are_not_modified() {
     assert_eq!(std::fs::read(&path).unwrap(), before);
     assert_eq!(std::fs::metadata(&path).unwrap().modified().unwrap(), mtime);
 }
+
+/// Issue 5 (found by `cargo fuzz`): a float WAV whose samples overflow the FFT crashed the
+/// resampler. It must be a per-file error.
+#[test]
+fn issue5_fuzz_absurd_float_samples_are_an_error_not_a_panic() {
+    let bad = fixture("regression_fuzz_nan_float.wav");
+    let good = fixture("ref.flac");
+    let run = scan(&[s(&bad), s(&good)]);
+    assert_eq!(run.code, 1);
+    let err = run.get("regression_fuzz_nan_float.wav")["error"].as_str().unwrap();
+    assert!(err.contains("not finite or beyond"), "{err}");
+    assert!(run.get("ref.flac")["score"].is_number());
+}

@@ -3,6 +3,7 @@
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::panic::AssertUnwindSafe;
 use std::sync::mpsc;
 use std::time::Instant;
 
@@ -172,7 +173,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     let written = std::thread::scope(|s| -> anyhow::Result<()> {
         s.spawn(|| {
             inputs.par_iter().for_each_with(tx, |tx, input| {
-                let _ = tx.send(scan_one(&scanner, input, &done));
+                let _ = tx.send(scan_guarded(&scanner, input, &done));
             })
         });
         for outcome in rx {
@@ -259,4 +260,24 @@ fn scan_one(scanner: &Scanner, input: &Input, done: &Done) -> Outcome {
             error,
         })),
     }
+}
+
+/// [`scan_one`], with a panic (a bug) turned into that file's error so the batch goes on.
+fn scan_guarded(scanner: &Scanner, input: &Input, done: &Done) -> Outcome {
+    std::panic::catch_unwind(AssertUnwindSafe(|| scan_one(scanner, input, done))).unwrap_or_else(
+        |panic| {
+            let what = panic
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| panic.downcast_ref::<&str>().copied())
+                .unwrap_or("unknown");
+            Outcome::Done(Record::Failed(FileError {
+                file: input.path().display().to_string(),
+                error: format!(
+                    "{}: internal error while analysing (please report): {what}",
+                    input.path().display()
+                ),
+            }))
+        },
+    )
 }

@@ -1,0 +1,36 @@
+//! Untrusted bytes → decode → features → segments → score: must return a result or an error,
+//! never panic, hang or exhaust memory.
+#![no_main]
+
+use std::io::Cursor;
+use std::path::Path;
+use std::sync::OnceLock;
+
+use libfuzzer_sys::fuzz_target;
+use voxguard::decode::AudioDecoderStream;
+use voxguard::model::Model;
+use voxguard::pipeline::{AnalysisConfig, analyze_stream};
+use voxguard::scan::{Scanner, Thresholds};
+
+fn scanner() -> &'static Scanner {
+    static SCANNER: OnceLock<Scanner> = OnceLock::new();
+    SCANNER.get_or_init(|| {
+        let analysis = AnalysisConfig {
+            max_duration_s: 60.0,
+            ..AnalysisConfig::default()
+        };
+        Scanner::new(Model::builtin().unwrap(), analysis, Thresholds::default()).unwrap()
+    })
+}
+
+fuzz_target!(|data: &[u8]| {
+    let scanner = scanner();
+    let source = Box::new(Cursor::new(data.to_vec()));
+    let Ok(stream) = AudioDecoderStream::from_source(source, Path::new("fuzz.bin"), 60.0) else {
+        return;
+    };
+    if let Ok(analysis) = analyze_stream(stream, &scanner.analysis) {
+        let report = scanner.report("fuzz.bin".into(), String::new(), &analysis);
+        assert!(report.score.is_none_or(|s| (0.0..=1.0).contains(&s)));
+    }
+});
