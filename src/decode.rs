@@ -202,7 +202,12 @@ impl AudioDecoderStream {
                 });
             }
             buf.copy_to_vecs_planar::<f32>(&mut self.block);
-            if self.block.iter().flatten().any(|s| !(s.abs() <= MAX_SAMPLE)) {
+            if self
+                .block
+                .iter()
+                .flatten()
+                .any(|s| !s.is_finite() || s.abs() > MAX_SAMPLE)
+            {
                 // Float PCM can carry NaN, infinity or absurd values: damage, not sound.
                 return Err(Error::Corrupt {
                     path: self.path.clone(),

@@ -150,7 +150,9 @@ fn issue5_fuzz_absurd_float_samples_are_an_error_not_a_panic() {
     let good = fixture("ref.flac");
     let run = scan(&[s(&bad), s(&good)]);
     assert_eq!(run.code, 1);
-    let err = run.get("regression_fuzz_nan_float.wav")["error"].as_str().unwrap();
+    let err = run.get("regression_fuzz_nan_float.wav")["error"]
+        .as_str()
+        .unwrap();
     assert!(err.contains("not finite or beyond"), "{err}");
     assert!(run.get("ref.flac")["score"].is_number());
 }

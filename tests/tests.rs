@@ -6,3 +6,4 @@ mod batch;
 mod cli;
 mod corpus;
 mod formats;
+mod hostile;

@@ -1,9 +1,9 @@
 //! `voxguard scan`: score files in parallel, stream records to stdout as they complete.
 
 use std::io::{IsTerminal, Write};
+use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::panic::AssertUnwindSafe;
 use std::sync::mpsc;
 use std::time::Instant;
 
