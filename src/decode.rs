@@ -239,9 +239,11 @@ fn corrupt(path: &Path, e: SymError) -> Error {
             path: path.to_owned(),
             reason: what.to_string(),
         },
-        SymError::Unsupported(what) => Error::UnsupportedCodec {
+        // Past set-up, "unsupported" means a feature of this particular stream (or damage
+        // that looks like one), not the codec itself.
+        SymError::Unsupported(what) => Error::Corrupt {
             path: path.to_owned(),
-            codec: what.to_string(),
+            reason: format!("unsupported stream feature: {what}"),
         },
         other => Error::Corrupt {
             path: path.to_owned(),

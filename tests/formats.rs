@@ -156,3 +156,16 @@ fn issue5_fuzz_absurd_float_samples_are_an_error_not_a_panic() {
     assert!(err.contains("not finite or beyond"), "{err}");
     assert!(run.get("ref.flac")["score"].is_number());
 }
+
+/// Issue 5 (found by `cargo fuzz` with overflow checks): an MS ADPCM block whose predictor
+/// overflows inside symphonia. In a release build it is a per-file error, never a panic.
+#[test]
+fn issue5_fuzz_adpcm_overflow_is_a_per_file_error() {
+    let bad = fixture("regression_fuzz_adpcm_ms_overflow.wav");
+    let run = scan(&[s(&bad), s(&fixture("ref.flac"))]);
+    assert_eq!(run.code, 1);
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    let r = run.get("regression_fuzz_adpcm_ms_overflow.wav");
+    assert!(r["error"].as_str().unwrap().contains("corrupt"), "{r}");
+    assert!(run.get("ref.flac")["score"].is_number());
+}
