@@ -1,0 +1,94 @@
+#!/usr/bin/env python3
+"""Side-by-side timing of voxguard against the pipeline a user would write in Python.
+
+The Python side does the same kind of work as `voxguard scan`: decode (librosa/soundfile),
+resample to 16 kHz, STFT (25 ms Hann, 10 ms hop, 512-point FFT), 30 linear triangular filters,
+log, DCT to 20 LFCC plus deltas, pooling of means and deviations over 4 s segments every 2 s,
+and a logistic-regression score per segment. It computes fewer features than voxguard (no
+pitch, phase or LTAS statistics), so the comparison favours Python.
+
+Both run on one core (OMP/MKL/OpenBLAS threads = 1, `voxguard -j 1`) on the same files.
+Usage:  python3 benches/compare_librosa.py VOXGUARD_BINARY FILE_OR_DIR [...]
+Needs: pip install librosa soundfile scipy numpy
+"""
+import os
+import sys
+import time
+import subprocess
+
+for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS"):
+    os.environ[var] = "1"
+
+import numpy as np  # noqa: E402
+import librosa  # noqa: E402
+import scipy.fft  # noqa: E402
+
+SR, N_FFT, WIN, HOP = 16_000, 512, 400, 160
+N_FILT, N_CEPS = 30, 20
+
+
+def linear_filterbank():
+    edges = np.linspace(0, SR / 2, N_FILT + 2)
+    freqs = np.arange(N_FFT // 2 + 1) * SR / N_FFT
+    fb = np.zeros((N_FILT, freqs.size))
+    for i in range(N_FILT):
+        lo, mid, hi = edges[i], edges[i + 1], edges[i + 2]
+        fb[i] = np.clip(np.minimum((freqs - lo) / (mid - lo), (hi - freqs) / (hi - mid)), 0, None)
+    return fb
+
+
+FB = linear_filterbank()
+RNG = np.random.default_rng(0)
+W = RNG.normal(size=(N_CEPS - 1) + 2 * N_CEPS)
+
+
+def score_file(path):
+    y, _ = librosa.load(path, sr=SR, mono=True)
+    spec = np.abs(librosa.stft(y, n_fft=N_FFT, hop_length=HOP, win_length=WIN, window="hann", center=False)) ** 2
+    lfcc = scipy.fft.dct(np.log(FB @ spec + 1e-10), type=2, norm="ortho", axis=0)[:N_CEPS]
+    delta = librosa.feature.delta(lfcc, width=5, mode="nearest") if lfcc.shape[1] >= 5 else np.zeros_like(lfcc)
+    energy = 10 * np.log10(np.mean(librosa.util.frame(y, frame_length=WIN, hop_length=HOP) ** 2, axis=0) + 1e-12)
+    n = min(lfcc.shape[1], energy.size)
+    scores = []
+    for start in range(0, max(n - 200, 0) + 1, 200):
+        sl = slice(start, min(start + 400, n))
+        speech = energy[sl] > max(energy[sl].max() - 40, -55)
+        if speech.sum() < 100:
+            scores.append(None)
+            continue
+        c, d = lfcc[:, sl][:, speech], delta[:, sl][:, speech]
+        stats = np.concatenate([c[1:].mean(1), c.std(1), d.std(1)])
+        scores.append(1 / (1 + np.exp(-(W @ stats) / 100)))
+    return scores
+
+
+def expand(paths):
+    out = []
+    for p in paths:
+        if os.path.isdir(p):
+            for root, _, files in os.walk(p):
+                out += [os.path.join(root, f) for f in sorted(files) if f.endswith((".flac", ".wav"))]
+        else:
+            out.append(p)
+    return out
+
+
+def main():
+    binary, paths = sys.argv[1], expand(sys.argv[2:])
+    audio_s = sum(librosa.get_duration(path=p) for p in paths)
+    t = time.perf_counter()
+    for p in paths:
+        score_file(p)
+    py = time.perf_counter() - t
+    t = time.perf_counter()
+    subprocess.run([binary, "scan", "-q", "-j", "1", "--format", "jsonl", *paths], check=False,
+                   stdout=subprocess.DEVNULL)
+    rs = time.perf_counter() - t
+    print(f"{len(paths)} files, {audio_s:.0f} s of audio, one core each")
+    print(f"python/librosa: {py:.2f} s ({audio_s / py:.0f}x real time)")
+    print(f"voxguard:       {rs:.2f} s ({audio_s / rs:.0f}x real time)")
+    print(f"voxguard is {py / rs:.1f}x faster")
+
+
+if __name__ == "__main__":
+    main()
