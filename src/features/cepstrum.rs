@@ -1,7 +1,16 @@
 //! Cepstra from filterbank energies (orthonormal DCT-II of the log) and their time derivatives.
 
-/// Floor added before the logarithm so silence gives a finite value.
-pub const LOG_FLOOR: f32 = 1e-10;
+/// Floor added to powers before the logarithm, relative to the frame's mean power (−90 dB), so
+/// empty bands give a finite value that moves with the level instead of a fixed one: features
+/// then stay gain-invariant even for band-limited voices.
+pub const RELATIVE_FLOOR: f32 = 1e-9;
+/// Absolute floor under the relative one, so digital silence gives a finite value too.
+pub const ABSOLUTE_FLOOR: f32 = 1e-30;
+
+/// The floor to add to the powers of a frame whose mean power is `mean_power`.
+pub fn power_floor(mean_power: f32) -> f32 {
+    RELATIVE_FLOOR * mean_power + ABSOLUTE_FLOOR
+}
 
 /// Orthonormal DCT-II matrix, `n_out` rows by `n_in` columns (scipy's `dct(type=2, norm="ortho")`).
 #[derive(Debug, Clone)]
@@ -37,10 +46,10 @@ impl Dct {
     }
 }
 
-/// Natural log of filterbank energies with a floor, in place.
-pub fn log_floor(values: &mut [f32]) {
+/// Natural log of filterbank energies plus `floor`, in place.
+pub fn log_floor(values: &mut [f32], floor: f32) {
     for v in values {
-        *v = (*v + LOG_FLOOR).ln();
+        *v = (*v + floor).ln();
     }
 }
 
@@ -108,7 +117,7 @@ mod tests {
     #[test]
     fn log_floor_keeps_silence_finite() {
         let mut v = vec![0.0, 1.0];
-        log_floor(&mut v);
+        log_floor(&mut v, power_floor(0.0));
         assert!(v.iter().all(|x| x.is_finite()));
         assert!((v[1] - 0.0).abs() < 1e-6);
     }
