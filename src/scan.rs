@@ -124,7 +124,7 @@ impl Scanner {
 
     /// Scores an analysis made with this scanner's settings into the record for `file`.
     pub fn report(&self, file: String, sha256: String, analysis: &FileAnalysis) -> FileReport {
-        let channels: Vec<ChannelReport> = analysis
+        let mut channels: Vec<ChannelReport> = analysis
             .channels
             .iter()
             .map(|c| self.score_channel(c))
@@ -141,7 +141,11 @@ impl Scanner {
             .iter()
             .filter_map(|c| c.max_segment_score)
             .reduce(f64::max);
-        let segments = channels.iter().flat_map(|c| c.segments.clone()).collect();
+        // The record lists every segment once; the per-channel results carry none.
+        let segments = channels
+            .iter_mut()
+            .flat_map(|c| std::mem::take(&mut c.segments))
+            .collect();
         let note = (verdict == Verdict::NotApplicable).then(|| {
             format!(
                 "less than {:.1} s of speech in every channel",
@@ -161,15 +165,7 @@ impl Scanner {
             verdict,
             note,
             speech_s: channels.iter().map(|c| c.speech_s).fold(0.0, f64::max),
-            channel_results: (channels.len() > 1).then_some(
-                channels
-                    .into_iter()
-                    .map(|mut c| {
-                        c.segments.clear();
-                        c
-                    })
-                    .collect(),
-            ),
+            channel_results: (channels.len() > 1).then_some(channels),
             segments,
             model: ModelId {
                 name: self.model.file.name.clone(),
