@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::util::{fixture, s};
+use crate::util::{fixture, s, voxguard};
 
 fn lines(path: &std::path::Path) -> Vec<serde_json::Value> {
     std::fs::read_to_string(path)
@@ -28,8 +28,8 @@ fn killed_run_resumes_with_every_file_exactly_once() {
         std::fs::write(inputs.join(format!("call{i:04}.wav")), bytes).unwrap();
     }
     let results = dir.path().join("results.jsonl");
-    let bin = assert_cmd::cargo::cargo_bin("voxguard");
-    let mut child = Command::new(&bin)
+    // A real child process, so it can be killed mid-run.
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("voxguard"))
         .args(["scan", "-q", "-j", "1", "--output", s(&results), s(&inputs)])
         .stdout(Stdio::null())
         .spawn()
@@ -47,7 +47,7 @@ fn killed_run_resumes_with_every_file_exactly_once() {
         "killed mid-run: {before} of {n} written"
     );
 
-    let status = Command::new(&bin)
+    voxguard()
         .args([
             "scan",
             "-q",
@@ -56,10 +56,8 @@ fn killed_run_resumes_with_every_file_exactly_once() {
             "--resume",
             s(&inputs),
         ])
-        .stdout(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(status.success());
+        .assert()
+        .success();
     let mut seen: HashMap<String, usize> = HashMap::new();
     for r in lines(&results) {
         assert!(r["score"].is_number(), "{r}");
@@ -76,7 +74,7 @@ fn partial_last_line_is_dropped_on_resume() {
     let dir = tempfile::tempdir().unwrap();
     let results = dir.path().join("r.jsonl");
     std::fs::write(&results, b"{\"file\":\"x.wav\",\"sha").unwrap();
-    let status = Command::new(assert_cmd::cargo::cargo_bin("voxguard"))
+    voxguard()
         .args([
             "scan",
             "-q",
@@ -85,9 +83,8 @@ fn partial_last_line_is_dropped_on_resume() {
             "--resume",
             s(&fixture("ref.flac")),
         ])
-        .status()
-        .unwrap();
-    assert!(status.success());
+        .assert()
+        .success();
     let recs = lines(&results);
     assert_eq!(recs.len(), 1);
     assert!(recs[0]["file"].as_str().unwrap().ends_with("ref.flac"));
@@ -98,7 +95,7 @@ fn existing_results_are_not_overwritten_without_resume() {
     let dir = tempfile::tempdir().unwrap();
     let results = dir.path().join("r.jsonl");
     std::fs::write(&results, b"{\"file\":\"x.wav\",\"error\":\"x\"}\n").unwrap();
-    let out = Command::new(assert_cmd::cargo::cargo_bin("voxguard"))
+    let out = voxguard()
         .args([
             "scan",
             "-q",
@@ -126,13 +123,12 @@ fn shards_cover_every_file_exactly_once_and_merge_combines_them() {
     for i in 0..n {
         std::fs::write(inputs.join(format!("c{i:02}.wav")), &src).unwrap();
     }
-    let bin = assert_cmd::cargo::cargo_bin("voxguard");
     let shards = 3;
     let mut outputs = Vec::new();
     let mut per_shard: Vec<Vec<String>> = Vec::new();
     for k in 0..shards {
         let out = dir.path().join(format!("shard{k}.jsonl"));
-        let status = Command::new(&bin)
+        voxguard()
             .args([
                 "scan",
                 "-q",
@@ -142,9 +138,8 @@ fn shards_cover_every_file_exactly_once_and_merge_combines_them() {
                 s(&out),
                 s(&inputs),
             ])
-            .status()
-            .unwrap();
-        assert!(status.success());
+            .assert()
+            .success();
         per_shard.push(
             lines(&out)
                 .iter()
@@ -169,7 +164,7 @@ fn shards_cover_every_file_exactly_once_and_merge_combines_them() {
     let mut args: Vec<&str> = vec!["merge", "-q", "-o", s(&merged)];
     args.extend(outputs.iter().map(|p| s(p)));
     args.push(s(&outputs[0]));
-    assert!(Command::new(&bin).args(&args).status().unwrap().success());
+    voxguard().args(&args).assert().success();
     let recs = lines(&merged);
     assert_eq!(recs.len(), n);
     let mut files: Vec<&str> = recs.iter().map(|r| r["file"].as_str().unwrap()).collect();
@@ -181,12 +176,10 @@ fn shards_cover_every_file_exactly_once_and_merge_combines_them() {
 #[test]
 fn bad_shard_specs_are_usage_errors() {
     for spec in ["3/3", "1", "a/2", "0/0"] {
-        Command::new(assert_cmd::cargo::cargo_bin("voxguard"))
+        voxguard()
             .args(["scan", "--shard", spec, "x.wav"])
-            .stderr(Stdio::null())
-            .status()
-            .map(|st| assert_eq!(st.code(), Some(2), "{spec}"))
-            .unwrap();
+            .assert()
+            .code(2);
     }
 }
 
@@ -194,8 +187,7 @@ fn bad_shard_specs_are_usage_errors() {
 fn results_are_identical_with_one_or_many_jobs_and_across_runs() {
     let dir = crate::util::fixtures();
     let run = |jobs: &str| {
-        let out = assert_cmd::Command::cargo_bin("voxguard")
-            .unwrap()
+        let out = voxguard()
             .args(["scan", "-q", "--format", "jsonl", "-j", jobs, s(&dir)])
             .output()
             .unwrap();
