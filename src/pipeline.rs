@@ -175,15 +175,27 @@ pub fn analyze_samples(samples: &[f32], cfg: &AnalysisConfig) -> Result<ChannelA
 
 /// Decodes `path` whole into mono samples at `rate` Hz (for short training clips).
 pub fn load_mono(path: &Path, rate: u32, max_duration_s: f64) -> Result<Vec<f32>> {
+    Ok(load_mono_at(path, Some(rate), max_duration_s)?.0)
+}
+
+/// Decodes `path` whole into mono samples at `rate` Hz, or at the file's own rate if `None`;
+/// returns the samples and their rate.
+pub fn load_mono_at(
+    path: &Path,
+    rate: Option<u32>,
+    max_duration_s: f64,
+) -> Result<(Vec<f32>, u32)> {
     let mut stream = AudioDecoderStream::open(path, max_duration_s)?;
-    let mut resampler = StreamResampler::new(stream.info().sample_rate, rate)?;
+    let native = stream.info().sample_rate;
+    let rate = rate.unwrap_or(native);
+    let mut resampler = StreamResampler::new(native, rate)?;
     let (mut out, mut mix) = (Vec::new(), Vec::new());
     while let Some(block) = stream.next_block()? {
         downmix(block, &mut mix);
         resampler.push(&mix, &mut out);
     }
     resampler.finish(&mut out);
-    Ok(out)
+    Ok((out, rate))
 }
 
 /// Averages planar channels into `out`.

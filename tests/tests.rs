@@ -7,3 +7,4 @@ mod cli;
 mod corpus;
 mod formats;
 mod hostile;
+mod parity;

@@ -4,6 +4,7 @@
 //! 2 usage error; 3 `--fail-on` matched a file (and none failed).
 
 mod eval;
+mod features;
 mod files;
 mod merge;
 mod progress;
@@ -36,6 +37,9 @@ enum Command {
     Train(train::TrainArgs),
     /// Measure a model (or cross-validate training) on a labelled manifest.
     Eval(eval::EvalArgs),
+    /// Export one file's frame-level features (spectrograms, cepstra, spectral statistics, F0)
+    /// as .npy, .npz or .csv, computed as librosa computes them.
+    Features(features::FeaturesArgs),
     /// Combine results files of shards or runs into one, each file once.
     Merge(merge::MergeArgs),
 }
@@ -48,6 +52,7 @@ pub fn main() -> ExitCode {
         Command::Train(args) => train::run(args),
         Command::Eval(args) => eval::run(args),
         Command::Merge(args) => merge::run(args),
+        Command::Features(args) => features::run(args),
     };
     match result {
         Ok(code) => code,

@@ -8,10 +8,15 @@
 //! but c0 and the energy is gain-invariant.
 
 pub mod cepstrum;
+pub mod delta;
+pub mod export;
 pub mod filterbank;
+pub mod matrix;
 pub mod phase;
 pub mod pitch;
+pub mod spectral;
 pub mod stft;
+pub mod yin;
 
 use serde::{Deserialize, Serialize};
 
