@@ -70,4 +70,7 @@ pub enum Error {
     /// An analysis setting is out of range (segment length, hop, thresholds...).
     #[error("invalid configuration: {0}")]
     Config(String),
+    /// A figure could not be drawn or encoded.
+    #[error("cannot draw the figure: {0}")]
+    Plot(String),
 }

@@ -20,6 +20,7 @@ pub mod dataset;
 pub mod eval;
 pub mod model;
 pub mod pipeline;
+pub mod plot;
 pub mod report;
 pub mod scan;
 pub mod train;

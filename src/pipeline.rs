@@ -185,17 +185,38 @@ pub fn load_mono_at(
     rate: Option<u32>,
     max_duration_s: f64,
 ) -> Result<(Vec<f32>, u32)> {
+    let mut out = Vec::new();
+    let (_, rate) = stream_mono(path, rate, max_duration_s, |block, _| {
+        out.extend_from_slice(block);
+        Ok(())
+    })?;
+    Ok((out, rate))
+}
+
+/// Decodes `path` block by block, averages its channels, resamples to `rate` Hz (or keeps the
+/// file's rate if `None`) and hands each block and its rate to `on_block`, stopping at its first
+/// error; returns the file's description and the rate of the blocks.
+pub fn stream_mono(
+    path: &Path,
+    rate: Option<u32>,
+    max_duration_s: f64,
+    mut on_block: impl FnMut(&[f32], u32) -> Result<()>,
+) -> Result<(AudioInfo, u32)> {
     let mut stream = AudioDecoderStream::open(path, max_duration_s)?;
-    let native = stream.info().sample_rate;
-    let rate = rate.unwrap_or(native);
-    let mut resampler = StreamResampler::new(native, rate)?;
+    let info = stream.info().clone();
+    let rate = rate.unwrap_or(info.sample_rate);
+    let mut resampler = StreamResampler::new(info.sample_rate, rate)?;
     let (mut out, mut mix) = (Vec::new(), Vec::new());
     while let Some(block) = stream.next_block()? {
         downmix(block, &mut mix);
+        out.clear();
         resampler.push(&mix, &mut out);
+        on_block(&out, rate)?;
     }
+    out.clear();
     resampler.finish(&mut out);
-    Ok((out, rate))
+    on_block(&out, rate)?;
+    Ok((info, rate))
 }
 
 /// Averages planar channels into `out`.

@@ -45,7 +45,7 @@ impl Verdict {
 }
 
 /// Decision thresholds on the calibrated score.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Thresholds {
     /// Scores at or above this are `synthetic`.
     pub synthetic: f64,

@@ -190,23 +190,27 @@ fn json_csv_and_table_outputs() {
 #[test]
 fn directories_are_walked_for_audio_files_only() {
     let run = scan(&[s(&fixtures())]);
-    // make_fixtures.sh is not audio and is skipped; everything else is reported.
+    // make_fixtures.sh, the parity script and its .npz/.json references are not audio and are
+    // skipped; every other file, in subfolders too, is reported.
+    let not_audio = ["sh", "py", "npz", "json"];
+    let is_audio = |p: &std::path::Path| {
+        p.extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| !not_audio.contains(&e))
+    };
     assert!(
         run.records
             .iter()
-            .all(|r| !r["file"].as_str().unwrap().ends_with(".sh"))
+            .all(|r| is_audio(std::path::Path::new(r["file"].as_str().unwrap())))
     );
-    let audio = std::fs::read_dir(fixtures())
-        .unwrap()
+    let audio = walkdir::WalkDir::new(fixtures())
+        .into_iter()
         .filter(|e| {
-            !e.as_ref()
-                .unwrap()
-                .path()
-                .to_str()
-                .unwrap()
-                .ends_with(".sh")
+            let e = e.as_ref().unwrap();
+            e.file_type().is_file() && is_audio(e.path())
         })
         .count();
+    assert!(audio > 25, "{audio} audio fixtures");
     assert_eq!(run.records.len(), audio);
     assert_eq!(run.code, 1, "the broken fixtures make the run exit 1");
 }

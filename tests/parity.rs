@@ -170,6 +170,7 @@ fn spectral_statistics_match_librosa() {
             if *stat == "rolloff_hz" {
                 // A cumulative sum crossing its threshold can land one bin apart in rounding.
                 let worst = max_abs_diff(o, w, stat);
+                eprintln!("{} rolloff: max |error| {worst} Hz", case.name);
                 assert!(
                     worst <= bin_hz * 1.001,
                     "{} rolloff differs by {worst} Hz",

@@ -5,6 +5,8 @@ mod util;
 mod batch;
 mod cli;
 mod corpus;
+mod features;
 mod formats;
 mod hostile;
 mod parity;
+mod plot;

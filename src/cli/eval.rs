@@ -8,13 +8,15 @@ use std::process::ExitCode;
 use clap::{Args, ValueEnum};
 use serde_json::json;
 
-use voxguard::eval::{SystemEer, cv_speakers, cv_systems, score_clips, summarize};
+use voxguard::eval::{ScoreSet, SystemEer, cv_speakers, cv_systems, score_clips, summarize};
 use voxguard::model::Model;
 use voxguard::pipeline::AnalysisConfig;
+use voxguard::plot::det::{DetCurve, DetFigure};
+use voxguard::plot::{ImageFormat, render};
 use voxguard::train::{Fitted, TrainConfig};
 
-use super::set_jobs;
 use super::train::load_features;
+use super::{set_jobs, write_atomically};
 
 /// Cross-validation schemes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -52,6 +54,10 @@ pub struct EvalArgs {
     /// Output format [default: table on a terminal, json otherwise].
     #[arg(long, value_enum)]
     format: Option<EvalFormat>,
+    /// Also draw DET curves (clean and telephone copies) and score histograms to this
+    /// `.png` or `.svg` file.
+    #[arg(long)]
+    plot: Option<PathBuf>,
     /// Clips analysed in parallel (0 = one per core).
     #[arg(long, short = 'j', default_value_t = 0)]
     jobs: usize,
@@ -59,6 +65,9 @@ pub struct EvalArgs {
     #[arg(long, short)]
     quiet: bool,
 }
+
+/// Title, table rows, pooled EERs (when meaningful) and the score sets of both conditions.
+type Outcome = (String, Vec<Row>, Option<[f64; 2]>, [Vec<ScoreSet>; 2]);
 
 /// One row of the results: a generator's EER on clean and telephone copies.
 struct Row {
@@ -69,7 +78,10 @@ struct Row {
 /// Runs the evaluation and prints the table.
 pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
     set_jobs(args.jobs)?;
-    let (title, rows, pooled): (String, Vec<Row>, Option<[f64; 2]>) = match args.cv {
+    if let Some(path) = &args.plot {
+        ImageFormat::from_path(path)?;
+    }
+    let (title, rows, pooled, sets): Outcome = match args.cv {
         None => {
             let model = match &args.model {
                 Some(p) => Model::load(p)?,
@@ -101,7 +113,8 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
                 &model.sha256[..12],
                 args.manifest.display()
             );
-            (title, rows, Some([clean.pooled_eer(), phone.pooled_eer()]))
+            let pooled = Some([clean.pooled_eer(), phone.pooled_eer()]);
+            (title, rows, pooled, [vec![clean], vec![phone]])
         }
         Some(cv) => {
             let (clips, feats) =
@@ -126,7 +139,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
                 .map(|(clean, telephone)| Row { clean, telephone })
                 .collect();
             let pooled = (cv == Cv::Speaker).then_some([clean_pooled, phone_pooled]);
-            (title.to_string(), rows, pooled)
+            (title.to_string(), rows, pooled, [clean, phone])
         }
     };
     let format = args.format.unwrap_or(if std::io::stdout().is_terminal() {
@@ -135,7 +148,36 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
         EvalFormat::Json
     });
     print(format, &title, &rows, pooled);
+    if let Some(path) = &args.plot {
+        plot_det(path, &sets, args.cv.is_some())?;
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Draws the DET curves of both conditions; cross-validation folds are pooled into one curve
+/// (the figure says so: each fold's model has its own offset, so the pooled curve is
+/// pessimistic next to the per-fold EERs of the table).
+fn plot_det(path: &std::path::Path, sets: &[Vec<ScoreSet>; 2], cv: bool) -> anyhow::Result<()> {
+    let format = ImageFormat::from_path(path)?;
+    let curves = ["clean", "telephone copy"]
+        .iter()
+        .zip(sets)
+        .map(|(label, folds)| DetCurve {
+            label: label.to_string(),
+            bonafide: folds.iter().flat_map(|f| f.bonafide.clone()).collect(),
+            spoof: folds
+                .iter()
+                .flat_map(|f| f.spoof.values().flatten().copied())
+                .collect(),
+        })
+        .collect();
+    let title = if cv {
+        format!("Held-out scores pooled over {} fold models", sets[0].len())
+    } else {
+        "Scores of one model".to_string()
+    };
+    let bytes = render(&DetFigure { title, curves }, format, (1100, 520))?;
+    write_atomically(path, &bytes)
 }
 
 fn mean(rows: &[Row], get: impl Fn(&Row) -> f64) -> f64 {

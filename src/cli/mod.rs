@@ -7,6 +7,7 @@ mod eval;
 mod features;
 mod files;
 mod merge;
+mod plot;
 mod progress;
 mod results;
 mod scan;
@@ -40,6 +41,9 @@ enum Command {
     /// Export one file's frame-level features (spectrograms, cepstra, spectral statistics, F0)
     /// as .npy, .npz or .csv, computed as librosa computes them.
     Features(features::FeaturesArgs),
+    /// Draw a recording's spectrogram (or a feature) above its per-segment synthetic
+    /// likelihood, as PNG or SVG.
+    Plot(plot::PlotArgs),
     /// Combine results files of shards or runs into one, each file once.
     Merge(merge::MergeArgs),
 }
@@ -53,6 +57,7 @@ pub fn main() -> ExitCode {
         Command::Eval(args) => eval::run(args),
         Command::Merge(args) => merge::run(args),
         Command::Features(args) => features::run(args),
+        Command::Plot(args) => plot::run(args),
     };
     match result {
         Ok(code) => code,

@@ -232,38 +232,50 @@ pub fn bin_frequencies(cfg: &MatrixConfig) -> Vec<f64> {
         .collect()
 }
 
-/// `|STFT|²` of centred, zero-padded frames (librosa's `stft(center=True, pad_mode="constant")`),
-/// computed in double precision: frames × bins.
-pub fn power_spectrogram(samples: &[f32], cfg: &MatrixConfig) -> Array2<f64> {
+/// Calls `on_frame(t, power)` with `|STFT|²` of each centred, zero-padded frame in turn
+/// (librosa's `stft(center=True, pad_mode="constant")`, in double precision), so callers reduce
+/// it without holding the whole spectrogram.
+fn for_each_power_frame(
+    samples: &[f32],
+    cfg: &MatrixConfig,
+    mut on_frame: impl FnMut(usize, &[f64]),
+) {
     let n_frames = 1 + samples.len() / cfg.hop;
     let fft: Arc<dyn RealToComplex<f64>> = RealFftPlanner::new().plan_fft_forward(cfg.n_fft);
     let window = cfg.window.coefficients(cfg.win_len);
-    let offset = (cfg.n_fft - cfg.win_len) / 2;
-    let mut frame = vec![0.0; cfg.n_fft];
-    let mut spectrum = vec![Complex::new(0.0, 0.0); cfg.n_fft / 2 + 1];
-    let mut out = Array2::zeros((n_frames, cfg.n_fft / 2 + 1));
-    for (t, mut row) in out.rows_mut().into_iter().enumerate() {
-        centred_frame(samples, t * cfg.hop, &mut frame, false);
-        frame[..offset].iter_mut().for_each(|v| *v = 0.0);
-        frame[offset + cfg.win_len..]
-            .iter_mut()
-            .for_each(|v| *v = 0.0);
-        frame[offset..offset + cfg.win_len]
-            .iter_mut()
-            .zip(&window)
-            .for_each(|(v, w)| *v *= w);
-        fft.process(&mut frame, &mut spectrum)
+    // The window sits in the middle of the n_fft frame centred on t * hop.
+    let lead = (cfg.n_fft / 2 - (cfg.n_fft - cfg.win_len) / 2) as isize;
+    let mut frame = fft.make_input_vec();
+    let mut spectrum = fft.make_output_vec();
+    let mut scratch = fft.make_scratch_vec();
+    let mut power = vec![0.0; spectrum.len()];
+    for t in 0..n_frames {
+        frame.iter_mut().for_each(|v| *v = 0.0);
+        let start = (t * cfg.hop) as isize - lead;
+        let head = (cfg.n_fft - cfg.win_len) / 2;
+        for (j, w) in window.iter().enumerate() {
+            let i = start + j as isize;
+            if i >= 0 && (i as usize) < samples.len() {
+                frame[head + j] = samples[i as usize] as f64 * w;
+            }
+        }
+        fft.process_with_scratch(&mut frame, &mut spectrum, &mut scratch)
             .expect("buffers sized for the plan");
-        row.iter_mut()
+        power
+            .iter_mut()
             .zip(&spectrum)
-            .for_each(|(r, c)| *r = c.norm_sqr());
+            .for_each(|(p, c): (&mut f64, &Complex<f64>)| *p = c.norm_sqr());
+        on_frame(t, &power);
     }
-    out
 }
 
 /// `10 log10(max(x, 1e-10))`, floored at `max - top_db` (librosa's `power_to_db(ref=1.0)`).
 pub fn power_to_db(power: &Array2<f64>, top_db: Option<f32>) -> Array2<f32> {
-    let mut db = power.mapv(|p| 10.0 * p.max(1e-10).log10());
+    floor_db(power.mapv(|p| 10.0 * p.max(1e-10).log10()), top_db)
+}
+
+/// Floors dB values at `max - top_db` and narrows them to `f32`.
+fn floor_db(mut db: Array2<f64>, top_db: Option<f32>) -> Array2<f32> {
     if let Some(top) = top_db {
         let floor = db.fold(f64::NEG_INFINITY, |m, &v| m.max(v)) - top as f64;
         db.mapv_inplace(|v| v.max(floor));
@@ -276,10 +288,14 @@ fn linear(samples: &[f32], cfg: &MatrixConfig) -> (Vec<String>, Array2<f32>) {
         .iter()
         .map(|f| format!("{f}Hz"))
         .collect();
-    (
-        columns,
-        power_to_db(&power_spectrogram(samples, cfg), cfg.top_db),
-    )
+    let mut db = Array2::zeros((1 + samples.len() / cfg.hop, cfg.n_fft / 2 + 1));
+    for_each_power_frame(samples, cfg, |t, power| {
+        db.row_mut(t)
+            .iter_mut()
+            .zip(power)
+            .for_each(|(d, p)| *d = 10.0 * p.max(1e-10).log10());
+    });
+    (columns, floor_db(db, cfg.top_db))
 }
 
 fn mel_bank(cfg: &MatrixConfig) -> Filterbank {
@@ -299,14 +315,20 @@ fn filterbank_db(
     bank: Filterbank,
     prefix: &str,
 ) -> (Vec<String>, Array2<f32>) {
-    let power = power_spectrogram(samples, cfg);
-    let mut energies = Array2::<f64>::zeros((power.nrows(), bank.len()));
-    let (mut row_f32, mut out) = (vec![0.0f32; power.ncols()], vec![0.0f32; bank.len()]);
-    for (p, mut e) in power.rows().into_iter().zip(energies.rows_mut()) {
-        row_f32.iter_mut().zip(p).for_each(|(r, &v)| *r = v as f32);
+    let mut energies = Array2::<f64>::zeros((1 + samples.len() / cfg.hop, bank.len()));
+    let (mut row_f32, mut out) = (vec![0.0f32; cfg.n_fft / 2 + 1], vec![0.0f32; bank.len()]);
+    for_each_power_frame(samples, cfg, |t, power| {
+        row_f32
+            .iter_mut()
+            .zip(power)
+            .for_each(|(r, &v)| *r = v as f32);
         bank.apply(&row_f32, &mut out);
-        e.iter_mut().zip(&out).for_each(|(e, &o)| *e = o as f64);
-    }
+        energies
+            .row_mut(t)
+            .iter_mut()
+            .zip(&out)
+            .for_each(|(e, &o)| *e = o as f64);
+    });
     let columns = (0..bank.len()).map(|i| format!("{prefix}{i}")).collect();
     (columns, power_to_db(&energies, cfg.top_db))
 }
@@ -328,23 +350,24 @@ fn cepstra(
 }
 
 fn spectral_stats(samples: &[f32], cfg: &MatrixConfig) -> (Vec<String>, Array2<f32>) {
-    let magnitude = power_spectrogram(samples, cfg).mapv(f64::sqrt);
     let freqs = bin_frequencies(cfg);
-    let mut out = Array2::zeros((magnitude.nrows(), spectral::NAMES.len()));
+    let mut out = Array2::zeros((1 + samples.len() / cfg.hop, spectral::NAMES.len()));
     let (mut zcr_frame, mut rms_frame) = (vec![0.0; cfg.n_fft], vec![0.0; cfg.n_fft]);
-    let mut previous: Option<Vec<f64>> = None;
-    for (t, mut o) in out.rows_mut().into_iter().enumerate() {
-        let current = magnitude.row(t).to_vec();
-        let spec = spectral::spectrum_stats(&current, previous.as_deref(), &freqs);
+    let (mut current, mut previous) = (Vec::new(), Vec::new());
+    for_each_power_frame(samples, cfg, |t, power| {
+        current.clear();
+        current.extend(power.iter().map(|p| p.sqrt()));
+        let prev = (t > 0).then_some(previous.as_slice());
+        let spec = spectral::spectrum_stats(&current, prev, &freqs);
         // librosa pads edge values for the zero-crossing rate and zeros for the RMS.
         centred_frame(samples, t * cfg.hop, &mut zcr_frame, true);
         centred_frame(samples, t * cfg.hop, &mut rms_frame, false);
         let wave = spectral::waveform_stats(&zcr_frame, &rms_frame);
-        for (o, v) in o.iter_mut().zip(spec.iter().chain(&wave)) {
+        for (o, v) in out.row_mut(t).iter_mut().zip(spec.iter().chain(&wave)) {
             *o = *v as f32;
         }
-        previous = Some(current);
-    }
+        std::mem::swap(&mut current, &mut previous);
+    });
     let columns = spectral::NAMES.iter().map(|s| s.to_string()).collect();
     (columns, out)
 }
