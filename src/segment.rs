@@ -29,7 +29,7 @@ impl Default for SegmentConfig {
     fn default() -> Self {
         Self {
             length_s: 4.0,
-            hop_s: 2.0,
+            hop_s: 1.0,
             min_speech_s: 1.0,
             vad: VadConfig::default(),
         }
@@ -321,7 +321,11 @@ mod tests {
     #[test]
     fn segment_grid_and_tail() {
         // 10 s of speech at 100 frames/s, 4 s windows every 2 s: 0-4, 2-6, 4-8, 6-10.
-        let (segs, speech_s) = run(&vec![-20.0; 1000], &SegmentConfig::default());
+        let cfg = SegmentConfig {
+            hop_s: 2.0,
+            ..SegmentConfig::default()
+        };
+        let (segs, speech_s) = run(&vec![-20.0; 1000], &cfg);
         let starts: Vec<f64> = segs.iter().map(|s| s.start_s).collect();
         assert_eq!(starts, vec![0.0, 2.0, 4.0, 6.0]);
         assert!((segs[3].end_s - 10.0).abs() < 1e-9);

@@ -8,5 +8,6 @@ mod corpus;
 mod features;
 mod formats;
 mod hostile;
+mod invariance;
 mod parity;
 mod plot;

@@ -53,7 +53,7 @@ pub struct ScanArgs {
     #[arg(long, default_value_t = 4.0)]
     segment: f64,
     /// Step between segment starts in seconds.
-    #[arg(long, default_value_t = 2.0)]
+    #[arg(long, default_value_t = SegmentConfig::default().hop_s)]
     hop: f64,
     /// Downmix channels (`mix`) or score each channel separately (`each`).
     #[arg(long, value_enum, default_value = "mix")]

@@ -59,7 +59,7 @@ impl Default for FeatureConfig {
             n_filters: 30,
             n_ceps: 20,
             fmin: 0.0,
-            fmax: 8_000.0,
+            fmax: 7_000.0,
             n_bands: 8,
         }
     }
