@@ -42,11 +42,11 @@ fn resample(x: &[f32], from: u32, to: u32) -> Vec<f32> {
     y
 }
 
-/// Scores of every variant: (variant name, original file stem) -> score.
-fn variant_scores(
-    dir: &Path,
-    make: &[(&str, &dyn Fn(&[f32]) -> (u32, Vec<f32>))],
-) -> Vec<(String, String, f64, f64)> {
+/// Makes a variant of 16 kHz samples: its rate and samples.
+type Variant<'a> = (&'a str, &'a dyn Fn(&[f32]) -> (u32, Vec<f32>));
+
+/// Scores of every variant: (variant name, original file stem, original score, variant score).
+fn variant_scores(dir: &Path, make: &[Variant]) -> Vec<(String, String, f64, f64)> {
     let mut originals = Vec::new();
     for file in samples() {
         let stem = file.file_stem().unwrap().to_str().unwrap().to_string();
