@@ -44,7 +44,26 @@ fn eval_json(args: &[&str]) -> serde_json::Value {
 fn leave_one_system_out_eer_stays_within_bounds() {
     let Some(dir) = corpus() else { return };
     let manifest = dir.join("manifest.csv");
-    let v = eval_json(&["--manifest", manifest.to_str().unwrap(), "--cv", "system"]);
+    let tmp = tempfile::tempdir().unwrap();
+    let det = tmp.path().join("det.svg");
+    let v = eval_json(&[
+        "--manifest",
+        manifest.to_str().unwrap(),
+        "--cv",
+        "system",
+        "--plot",
+        det.to_str().unwrap(),
+    ]);
+    // The DET figure of the held-out scores is drawn with both conditions and the histograms.
+    let svg = std::fs::read_to_string(&det).unwrap();
+    for label in [
+        "clean (EER",
+        "telephone copy (EER",
+        "Miss rate",
+        "Fraction of clips",
+    ] {
+        assert!(svg.contains(label), "no {label:?} in the DET figure");
+    }
     let systems = v["systems"].as_array().unwrap();
     assert_eq!(systems.len(), 26);
     let clean = v["mean_system_eer"]["clean"].as_f64().unwrap();
