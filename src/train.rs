@@ -230,6 +230,56 @@ pub fn spoof_systems(clips: &[Clip]) -> Vec<String> {
     s
 }
 
+/// A fitted classifier with the calibration that turns its log-odds into log-likelihood ratios.
+#[derive(Debug, Clone)]
+pub struct Calibrated {
+    /// Standardiser and logistic regression.
+    pub fitted: Fitted,
+    /// Platt scaling fitted on out-of-fold scores.
+    pub calibration: Platt,
+}
+
+impl Calibrated {
+    /// A clip's calibrated log-likelihood ratio (speech-weighted mean over its segments).
+    pub fn clip_llr(&self, segments: &[SegmentStats]) -> Option<f64> {
+        self.fitted
+            .clip_logit(segments)
+            .map(|z| self.calibration.logit(z))
+    }
+}
+
+/// Fits the classifier on all `selected` clips and its calibration on out-of-fold segment
+/// scores from `k` folds that hold out whole generators (spoof) and whole speakers (bonafide).
+pub fn fit_calibrated(
+    clips: &[Clip],
+    feats: &[ClipFeatures],
+    selected: &[usize],
+    l2: f64,
+    k: usize,
+) -> Result<Calibrated> {
+    let sel_clips: Vec<Clip> = selected.iter().map(|&i| clips[i].clone()).collect();
+    let systems = spoof_systems(&sel_clips);
+    let k = k.max(2);
+    let (mut raw, mut y, mut w) = (Vec::new(), Vec::new(), Vec::new());
+    for fold in 0..k {
+        let (test, train): (Vec<usize>, Vec<usize>) = selected
+            .iter()
+            .partition(|&&i| fold_of(&clips[i], &systems, k) == fold);
+        if test.is_empty() || train.is_empty() {
+            continue;
+        }
+        let fitted = fit(clips, feats, &train, l2)?;
+        let (x, yy, ww) = rows(clips, feats, &test);
+        raw.extend(x.iter().map(|s| fitted.segment_logit(s)));
+        y.extend(yy);
+        w.extend(ww);
+    }
+    Ok(Calibrated {
+        calibration: Platt::fit(&raw, &y, &w),
+        fitted: fit(clips, feats, selected, l2)?,
+    })
+}
+
 /// Trains a complete model: classifier on all `selected` clips, calibration on out-of-fold
 /// segment scores.
 pub fn train_model(
@@ -242,22 +292,10 @@ pub fn train_model(
     let sel_clips: Vec<Clip> = selected.iter().map(|&i| clips[i].clone()).collect();
     let systems = spoof_systems(&sel_clips);
     let k = cfg.folds.max(2);
-    let (mut raw, mut y, mut w) = (Vec::new(), Vec::new(), Vec::new());
-    for fold in 0..k {
-        let (test, train): (Vec<usize>, Vec<usize>) = selected
-            .iter()
-            .partition(|&&i| fold_of(&clips[i], &systems, k) == fold);
-        if test.is_empty() {
-            continue;
-        }
-        let fitted = fit(clips, feats, &train, cfg.l2)?;
-        let (x, yy, ww) = rows(clips, feats, &test);
-        raw.extend(x.iter().map(|s| fitted.segment_logit(s)));
-        y.extend(yy);
-        w.extend(ww);
-    }
-    let calibration = Platt::fit(&raw, &y, &w);
-    let fitted = fit(clips, feats, selected, cfg.l2)?;
+    let Calibrated {
+        fitted,
+        calibration,
+    } = fit_calibrated(clips, feats, selected, cfg.l2, k)?;
     let n_bona = selected
         .iter()
         .filter(|&&i| clips[i].label == Label::Bonafide)
@@ -281,7 +319,10 @@ pub fn train_model(
             "bonafide_clips": n_bona,
             "spoof_clips": selected.len() - n_bona,
             "spoof_systems": systems,
-            "augmentation": ["clean", "telephone: 8 kHz resampling + G.711 mu-law (continuous curve)"],
+            "augmentation": [
+                "clean",
+                "telephone: 8 kHz resampling, band-pass 300 Hz to 3.0-3.8 kHz (per clip, from a hash of its file name), G.711 mu-law (continuous curve)"
+            ],
             "l2": cfg.l2,
             "calibration_folds": k,
             "segment": cfg.analysis.segments,

@@ -1,19 +1,24 @@
-//! `voxguard eval`: equal error rates of a model on a manifest, or of training itself under
-//! generator-held-out or speaker-held-out cross-validation.
+//! `voxguard eval`: EER, minimum detection cost and Cllr of a model on a manifest, or of training
+//! itself under generator-, family- or speaker-held-out cross-validation.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
-use serde_json::json;
+use serde_json::{Value, json};
 
-use voxguard::eval::{ScoreSet, SystemEer, cv_speakers, cv_systems, score_clips, summarize};
+use voxguard::dataset::Clip;
+use voxguard::eval::metrics::ReliabilityBin;
+use voxguard::eval::{
+    BUILTIN_FAMILIES, CvConfig, Families, ScoreSet, SystemMetrics, cv_groups, cv_speakers,
+    mean_metrics, reliability, score_clips, summarize,
+};
 use voxguard::model::Model;
 use voxguard::pipeline::AnalysisConfig;
 use voxguard::plot::det::{DetCurve, DetFigure};
 use voxguard::plot::{ImageFormat, render};
-use voxguard::train::{Fitted, TrainConfig};
+use voxguard::train::{Calibrated, ClipFeatures, Fitted, TrainConfig};
 
 use super::train::load_features;
 use super::{set_jobs, write_atomically};
@@ -23,6 +28,8 @@ use super::{set_jobs, write_atomically};
 pub enum Cv {
     /// Leave one generator out of training, score it (and unseen real speakers), for each.
     System,
+    /// Leave one generator family out (families from `--families`), for each.
+    Family,
     /// Hold out groups of speakers/voices (5 folds); generators are seen in training.
     Speaker,
 }
@@ -48,14 +55,24 @@ pub struct EvalArgs {
     /// Instead of measuring a model, cross-validate training on the manifest.
     #[arg(long, value_enum)]
     cv: Option<Cv>,
+    /// `system,family` CSV for `--cv family` [default: the built-in models/families.csv].
+    #[arg(long)]
+    families: Option<PathBuf>,
     /// L2 penalty for the models trained by `--cv`.
     #[arg(long, default_value_t = TrainConfig::default().l2)]
     l2: f64,
+    /// Seed of the real-speaker folds of `--cv` (0 gives the folds the model card reports).
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Repeat `--cv` with this many seeds (seed, seed+1, ...) and report mean ± standard
+    /// deviation of the summary figures.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=20))]
+    seeds: u64,
     /// Output format [default: table on a terminal, json otherwise].
     #[arg(long, value_enum)]
     format: Option<EvalFormat>,
     /// Also draw DET curves (clean and telephone copies) and score histograms to this
-    /// `.png` or `.svg` file.
+    /// `.png` or `.svg` file (from the first seed).
     #[arg(long)]
     plot: Option<PathBuf>,
     /// Clips analysed in parallel (0 = one per core).
@@ -66,22 +83,46 @@ pub struct EvalArgs {
     quiet: bool,
 }
 
-/// Title, table rows, pooled EERs (when meaningful) and the score sets of both conditions.
-type Outcome = (String, Vec<Row>, Option<[f64; 2]>, [Vec<ScoreSet>; 2]);
-
-/// One row of the results: a generator's EER on clean and telephone copies.
-struct Row {
-    clean: SystemEer,
-    telephone: SystemEer,
+/// One evaluation run: the table rows, the summaries and the scores behind them.
+struct Outcome {
+    /// Per generator (or family): clean and telephone metrics.
+    rows: Vec<(SystemMetrics, SystemMetrics)>,
+    /// All spoofs against all bonafide clips, when that is one model's scores (or a mean over
+    /// fold models of such figures).
+    pooled: Option<(SystemMetrics, SystemMetrics)>,
+    /// Score sets of both conditions, one per model.
+    sets: [Vec<ScoreSet>; 2],
 }
 
-/// Runs the evaluation and prints the table.
+impl Outcome {
+    /// Mean over the rows of each metric, clean and telephone.
+    fn mean(&self) -> (SystemMetrics, SystemMetrics) {
+        let clean: Vec<_> = self.rows.iter().map(|r| r.0.clone()).collect();
+        let phone: Vec<_> = self.rows.iter().map(|r| r.1.clone()).collect();
+        (mean_metrics("mean", &clean), mean_metrics("mean", &phone))
+    }
+
+    /// Reliability tables of the calibrated scores of all models pooled, clean and telephone.
+    fn reliability(&self) -> [Vec<ReliabilityBin>; 2] {
+        self.sets.clone().map(|folds| {
+            let bona: Vec<f64> = folds.iter().flat_map(|f| f.bonafide.clone()).collect();
+            let spoof: Vec<f64> = folds.iter().flat_map(|f| f.all_spoof()).collect();
+            reliability(&bona, &spoof)
+        })
+    }
+}
+
+/// Runs the evaluation and prints the tables.
 pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
     set_jobs(args.jobs)?;
     if let Some(path) = &args.plot {
         ImageFormat::from_path(path)?;
     }
-    let (title, rows, pooled, sets): Outcome = match args.cv {
+    let families = match &args.families {
+        Some(p) => Families::parse(&std::fs::read_to_string(p)?, &p.display().to_string())?,
+        None => Families::parse(BUILTIN_FAMILIES, "models/families.csv (built in)")?,
+    };
+    let (title, outcomes) = match args.cv {
         None => {
             let model = match &args.model {
                 Some(p) => Model::load(p)?,
@@ -92,20 +133,6 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
                 ..AnalysisConfig::default()
             };
             let (clips, feats) = load_features(&args.manifest, &analysis, args.quiet)?;
-            let fitted = Fitted {
-                standardizer: model.file.standardizer.clone(),
-                classifier: model.file.classifier.clone(),
-            };
-            let all: Vec<usize> = (0..clips.len()).collect();
-            let mut sets = Default::default();
-            score_clips(&fitted, &clips, &feats, &all, &mut sets);
-            let [clean, phone] = sets;
-            let rows = clean
-                .per_system()
-                .into_iter()
-                .zip(phone.per_system())
-                .map(|(clean, telephone)| Row { clean, telephone })
-                .collect();
             let title = format!(
                 "model {} v{} ({}) on {}: every clip scored by the one model",
                 model.file.name,
@@ -113,33 +140,45 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
                 &model.sha256[..12],
                 args.manifest.display()
             );
-            let pooled = Some([clean.pooled_eer(), phone.pooled_eer()]);
-            (title, rows, pooled, [vec![clean], vec![phone]])
+            let calibrated = Calibrated {
+                fitted: Fitted {
+                    standardizer: model.file.standardizer.clone(),
+                    classifier: model.file.classifier.clone(),
+                },
+                calibration: model.file.calibration,
+            };
+            (title, vec![score_model(&calibrated, &clips, &feats)])
         }
         Some(cv) => {
             let (clips, feats) =
                 load_features(&args.manifest, &AnalysisConfig::default(), args.quiet)?;
-            let ([clean, phone], title) = match cv {
-                Cv::System => (
-                    cv_systems(&clips, &feats, args.l2, 5)?,
-                    "leave-one-system-out: each generator scored by models trained without it, \
-                     against real speakers those models never heard (mean over 5 speaker folds)",
-                ),
-                Cv::Speaker => (
-                    cv_speakers(&clips, &feats, args.l2, 5)?,
+            let title = match cv {
+                Cv::System => {
+                    "leave-one-system-out: each generator scored by models trained (and \
+                     calibrated) without it, against real speakers those models never heard \
+                     (mean over 5 speaker folds)"
+                }
+                Cv::Family => {
+                    "leave-one-family-out: each generator family scored by models trained (and \
+                     calibrated) without any of its generators, against real speakers those \
+                     models never heard (mean over 5 speaker folds)"
+                }
+                Cv::Speaker => {
                     "speaker-held-out 5-fold: every clip scored by a model that never heard its \
-                     speaker or voice (EERs within each fold, averaged)",
-                ),
+                     speaker or voice (figures within each fold, averaged)"
+                }
             };
-            let (clean_rows, clean_pooled) = summarize(&clips, &clean);
-            let (phone_rows, phone_pooled) = summarize(&clips, &phone);
-            let rows = clean_rows
-                .into_iter()
-                .zip(phone_rows)
-                .map(|(clean, telephone)| Row { clean, telephone })
-                .collect();
-            let pooled = (cv == Cv::Speaker).then_some([clean_pooled, phone_pooled]);
-            (title.to_string(), rows, pooled, [clean, phone])
+            let outcomes = (args.seed..args.seed + args.seeds)
+                .map(|seed| {
+                    let cfg = CvConfig {
+                        l2: args.l2,
+                        k: 5,
+                        seed,
+                    };
+                    cross_validate(cv, &clips, &feats, &families, &cfg)
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            (title.to_string(), outcomes)
         }
     };
     let format = args.format.unwrap_or(if std::io::stdout().is_terminal() {
@@ -147,17 +186,232 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
     } else {
         EvalFormat::Json
     });
-    print(format, &title, &rows, pooled);
+    match format {
+        EvalFormat::Table => print_table(&title, &outcomes, args.seed),
+        EvalFormat::Json => print_json(&title, &outcomes, args.seed),
+    }
     if let Some(path) = &args.plot {
-        plot_det(path, &sets, args.cv.is_some())?;
+        plot_det(path, &outcomes[0].sets, args.cv.is_some())?;
     }
     Ok(ExitCode::SUCCESS)
 }
 
+fn score_model(model: &Calibrated, clips: &[Clip], feats: &[ClipFeatures]) -> Outcome {
+    let all: Vec<usize> = (0..clips.len()).collect();
+    let mut sets: [ScoreSet; 2] = Default::default();
+    score_clips(model, clips, feats, &all, &mut sets);
+    let [clean, phone] = sets;
+    let rows = clean
+        .per_system()
+        .into_iter()
+        .zip(phone.per_system())
+        .collect();
+    Outcome {
+        rows,
+        pooled: Some((clean.pooled(), phone.pooled())),
+        sets: [vec![clean], vec![phone]],
+    }
+}
+
+fn cross_validate(
+    cv: Cv,
+    clips: &[Clip],
+    feats: &[ClipFeatures],
+    families: &Families,
+    cfg: &CvConfig,
+) -> anyhow::Result<Outcome> {
+    let [clean, phone] = match cv {
+        Cv::System => cv_groups(clips, feats, &|s| Ok(s.to_string()), cfg)?,
+        Cv::Family => cv_groups(clips, feats, &|s| families.family(s), cfg)?,
+        Cv::Speaker => cv_speakers(clips, feats, cfg)?,
+    };
+    // Rows are keyed by what was held out: for families, the family.
+    let keyed: Vec<Clip> = match cv {
+        Cv::Family => clips
+            .iter()
+            .map(|c| {
+                let mut c = c.clone();
+                if c.label == voxguard::dataset::Label::Spoof {
+                    c.system = families.family(&c.system)?;
+                }
+                Ok(c)
+            })
+            .collect::<voxguard::Result<_>>()?,
+        _ => clips.to_vec(),
+    };
+    let (clean_rows, clean_pooled) = summarize(&keyed, &clean);
+    let (phone_rows, phone_pooled) = summarize(&keyed, &phone);
+    Ok(Outcome {
+        rows: clean_rows.into_iter().zip(phone_rows).collect(),
+        pooled: (cv == Cv::Speaker).then_some((clean_pooled, phone_pooled)),
+        sets: [clean, phone],
+    })
+}
+
+fn metrics_json(m: &SystemMetrics) -> Value {
+    json!({"eer": m.eer, "min_dcf": m.min_dcf, "cllr": m.cllr})
+}
+
+/// Mean and standard deviation over seeds of one summary figure.
+fn spread(values: &[f64]) -> (f64, f64) {
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
+    (mean, var.sqrt())
+}
+
+/// The summary figures of every seed: (name, per-seed values).
+fn seed_summary(outcomes: &[Outcome]) -> Vec<(String, Vec<f64>)> {
+    let mut out = Vec::new();
+    let means: Vec<_> = outcomes.iter().map(Outcome::mean).collect();
+    for (cond, pick) in [("clean", 0), ("telephone", 1)] {
+        let get =
+            |m: &(SystemMetrics, SystemMetrics)| if pick == 0 { m.0.clone() } else { m.1.clone() };
+        out.push((
+            format!("mean EER {cond}"),
+            means.iter().map(|m| get(m).eer).collect(),
+        ));
+        out.push((
+            format!("mean minDCF {cond}"),
+            means.iter().map(|m| get(m).min_dcf).collect(),
+        ));
+        out.push((
+            format!("mean Cllr {cond}"),
+            means.iter().map(|m| get(m).cllr).collect(),
+        ));
+    }
+    out
+}
+
+fn print_json(title: &str, outcomes: &[Outcome], first_seed: u64) {
+    let first = &outcomes[0];
+    let (mean_clean, mean_phone) = first.mean();
+    let systems: Vec<Value> = first
+        .rows
+        .iter()
+        .map(|(c, t)| {
+            json!({
+                "system": c.system,
+                "spoof": c.spoof,
+                "bonafide": c.bonafide,
+                "eer_clean": c.eer,
+                "eer_telephone": t.eer,
+                "clean": metrics_json(c),
+                "telephone": metrics_json(t),
+            })
+        })
+        .collect();
+    let [rel_clean, rel_phone] = first.reliability();
+    let seeds: Vec<Value> = seed_summary(outcomes)
+        .into_iter()
+        .map(|(name, v)| {
+            let (mean, sd) = spread(&v);
+            json!({"figure": name, "values": v, "mean": mean, "sd": sd})
+        })
+        .collect();
+    let doc = json!({
+        "description": title,
+        "seed": first_seed,
+        "systems": systems,
+        "mean_system_eer": {"clean": mean_clean.eer, "telephone": mean_phone.eer},
+        "mean_system": {"clean": metrics_json(&mean_clean), "telephone": metrics_json(&mean_phone)},
+        "pooled_eer": first.pooled.as_ref().map(|(c, t)| json!({"clean": c.eer, "telephone": t.eer})),
+        "pooled": first.pooled.as_ref().map(|(c, t)| json!({"clean": metrics_json(c), "telephone": metrics_json(t)})),
+        "reliability": {"clean": rel_clean, "telephone": rel_phone},
+        "seeds": seeds,
+    });
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&doc).expect("serialisable")
+    );
+}
+
+fn print_table(title: &str, outcomes: &[Outcome], first_seed: u64) {
+    let first = &outcomes[0];
+    println!("{title}");
+    println!(
+        "{:<28} {:>5} {:>5} | {:>6} {:>6} {:>5} | {:>6} {:>6} {:>5}",
+        "", "", "", "clean", "", "", "telephone copy", "", ""
+    );
+    println!(
+        "{:<28} {:>5} {:>5} | {:>6} {:>6} {:>5} | {:>6} {:>6} {:>5}",
+        "system", "spoof", "bona", "EER", "minDCF", "Cllr", "EER", "minDCF", "Cllr"
+    );
+    let line = |name: &str, spoof: String, bona: String, c: &SystemMetrics, t: &SystemMetrics| {
+        println!(
+            "{:<28} {:>5} {:>5} | {:>5.1}% {:>6.3} {:>5.2} | {:>5.1}% {:>6.3} {:>5.2}",
+            name,
+            spoof,
+            bona,
+            100.0 * c.eer,
+            c.min_dcf,
+            c.cllr,
+            100.0 * t.eer,
+            t.min_dcf,
+            t.cllr
+        );
+    };
+    for (c, t) in &first.rows {
+        line(&c.system, c.spoof.to_string(), c.bonafide.to_string(), c, t);
+    }
+    let (mc, mt) = first.mean();
+    line("mean over rows", String::new(), String::new(), &mc, &mt);
+    if let Some((c, t)) = &first.pooled {
+        line(
+            "pooled (all spoof vs bonafide)",
+            String::new(),
+            String::new(),
+            c,
+            t,
+        );
+    }
+    let [rel_clean, rel_phone] = first.reliability();
+    println!(
+        "\nreliability of the calibrated scores (all models pooled; classes weighted equally)"
+    );
+    println!(
+        "{:<11} | {:>5} {:>5} {:>9} {:>8} | {:>5} {:>5} {:>9} {:>8}",
+        "predicted",
+        "bona",
+        "spoof",
+        "mean pred",
+        "observed",
+        "bona",
+        "spoof",
+        "mean pred",
+        "observed"
+    );
+    for (c, t) in rel_clean.iter().zip(&rel_phone) {
+        println!(
+            "{:.1}-{:.1}     | {:>5} {:>5} {:>9.3} {:>8.3} | {:>5} {:>5} {:>9.3} {:>8.3}",
+            c.from,
+            c.to,
+            c.bonafide,
+            c.spoof,
+            c.predicted,
+            c.observed,
+            t.bonafide,
+            t.spoof,
+            t.predicted,
+            t.observed
+        );
+    }
+    if outcomes.len() > 1 {
+        println!(
+            "\nover seeds {first_seed}..{} (mean ± standard deviation)",
+            first_seed + outcomes.len() as u64 - 1
+        );
+        for (name, values) in seed_summary(outcomes) {
+            let (mean, sd) = spread(&values);
+            println!("{name:<22} {mean:.3} ± {sd:.3}");
+        }
+    }
+}
+
 /// Draws the DET curves of both conditions; cross-validation folds are pooled into one curve
-/// (the figure says so: each fold's model has its own offset, so the pooled curve is
+/// (the figure says so; each fold model is calibrated, but pooled curves can still be
 /// pessimistic next to the per-fold EERs of the table).
-fn plot_det(path: &std::path::Path, sets: &[Vec<ScoreSet>; 2], cv: bool) -> anyhow::Result<()> {
+fn plot_det(path: &Path, sets: &[Vec<ScoreSet>; 2], cv: bool) -> anyhow::Result<()> {
     let format = ImageFormat::from_path(path)?;
     let curves = ["clean", "telephone copy"]
         .iter()
@@ -165,10 +419,7 @@ fn plot_det(path: &std::path::Path, sets: &[Vec<ScoreSet>; 2], cv: bool) -> anyh
         .map(|(label, folds)| DetCurve {
             label: label.to_string(),
             bonafide: folds.iter().flat_map(|f| f.bonafide.clone()).collect(),
-            spoof: folds
-                .iter()
-                .flat_map(|f| f.spoof.values().flatten().copied())
-                .collect(),
+            spoof: folds.iter().flat_map(|f| f.all_spoof()).collect(),
         })
         .collect();
     let title = if cv {
@@ -178,70 +429,4 @@ fn plot_det(path: &std::path::Path, sets: &[Vec<ScoreSet>; 2], cv: bool) -> anyh
     };
     let bytes = render(&DetFigure { title, curves }, format, (1100, 520))?;
     write_atomically(path, &bytes)
-}
-
-fn mean(rows: &[Row], get: impl Fn(&Row) -> f64) -> f64 {
-    rows.iter().map(get).sum::<f64>() / rows.len().max(1) as f64
-}
-
-fn print(format: EvalFormat, title: &str, rows: &[Row], pooled: Option<[f64; 2]>) {
-    let mean_clean = mean(rows, |r| r.clean.eer);
-    let mean_phone = mean(rows, |r| r.telephone.eer);
-    match format {
-        EvalFormat::Json => {
-            let systems: Vec<_> = rows
-                .iter()
-                .map(|r| {
-                    json!({
-                        "system": r.clean.system,
-                        "spoof": r.clean.spoof,
-                        "bonafide": r.clean.bonafide,
-                        "eer_clean": r.clean.eer,
-                        "eer_telephone": r.telephone.eer,
-                    })
-                })
-                .collect();
-            let doc = json!({
-                "description": title,
-                "pooled_eer": pooled.map(|p| json!({"clean": p[0], "telephone": p[1]})),
-                "mean_system_eer": {"clean": mean_clean, "telephone": mean_phone},
-                "systems": systems,
-            });
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&doc).expect("serialisable")
-            );
-        }
-        EvalFormat::Table => {
-            println!("{title}");
-            println!(
-                "{:<28} {:>6} {:>9} {:>11} {:>15}",
-                "system", "spoof", "bonafide", "EER clean", "EER telephone"
-            );
-            for r in rows {
-                println!(
-                    "{:<28} {:>6} {:>9} {:>10.1}% {:>14.1}%",
-                    r.clean.system,
-                    r.clean.spoof,
-                    r.clean.bonafide,
-                    100.0 * r.clean.eer,
-                    100.0 * r.telephone.eer
-                );
-            }
-            println!(
-                "{:<45} {:>10.1}% {:>14.1}%",
-                "mean over systems",
-                100.0 * mean_clean,
-                100.0 * mean_phone
-            );
-            if let Some([c, t]) = pooled {
-                println!(
-                    "{:<45} {:>10.1}% {:>14.1}%",
-                    "pooled (all spoofs vs all bonafide)",
-                    100.0 * c,
-                    100.0 * t
-                );
-            }
-        }
-    }
 }

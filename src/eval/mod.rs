@@ -1,0 +1,377 @@
+//! Measuring detectors: per-generator (or per-family) tables of EER, minimum detection cost and
+//! Cllr, and cross-validation that holds out whole generators, whole families or whole
+//! speakers, every fold model calibrated on its own training data.
+
+pub mod metrics;
+
+pub use metrics::{cllr, eer, min_dcf, reliability};
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::dataset::{Clip, Label};
+use crate::error::{Error, Result};
+use crate::train::{Calibrated, ClipFeatures, Condition, fit_calibrated, stable_hash};
+
+/// Metrics of one generator (or family, or all pooled) against real speech, with counts.
+#[derive(Debug, Clone, Serialize)]
+pub struct SystemMetrics {
+    /// Generator or family id.
+    pub system: String,
+    /// Spoof clips scored.
+    pub spoof: usize,
+    /// Bonafide clips scored.
+    pub bonafide: usize,
+    /// Equal error rate, 0..1.
+    pub eer: f64,
+    /// Minimum normalised detection cost (ASVspoof 5 parameters).
+    pub min_dcf: f64,
+    /// Log-likelihood-ratio cost in bits of the calibrated scores.
+    pub cllr: f64,
+}
+
+impl SystemMetrics {
+    fn of(system: &str, bonafide: &[f64], spoof: &[f64]) -> Self {
+        Self {
+            system: system.to_string(),
+            spoof: spoof.len(),
+            bonafide: bonafide.len(),
+            eer: eer(bonafide, spoof),
+            min_dcf: min_dcf(bonafide, spoof),
+            cllr: cllr(bonafide, spoof),
+        }
+    }
+}
+
+/// Calibrated log-likelihood ratios of clips under one condition, split by label and system.
+#[derive(Debug, Default, Clone)]
+pub struct ScoreSet {
+    /// Bonafide clip scores.
+    pub bonafide: Vec<f64>,
+    /// Spoof clip scores by system.
+    pub spoof: BTreeMap<String, Vec<f64>>,
+    /// Indices of the clips scored (to count distinct clips across folds).
+    pub clips: BTreeSet<usize>,
+}
+
+impl ScoreSet {
+    /// Adds a clip's score.
+    pub fn add(&mut self, index: usize, clip: &Clip, score: f64) {
+        self.clips.insert(index);
+        match clip.label {
+            Label::Bonafide => self.bonafide.push(score),
+            Label::Spoof => self
+                .spoof
+                .entry(clip.system.clone())
+                .or_default()
+                .push(score),
+        }
+    }
+
+    /// All spoof scores.
+    pub fn all_spoof(&self) -> Vec<f64> {
+        self.spoof.values().flatten().copied().collect()
+    }
+
+    /// Metrics of all spoofs against all bonafide clips.
+    pub fn pooled(&self) -> SystemMetrics {
+        SystemMetrics::of("pooled", &self.bonafide, &self.all_spoof())
+    }
+
+    /// Per-system metrics against all bonafide clips.
+    pub fn per_system(&self) -> Vec<SystemMetrics> {
+        self.spoof
+            .iter()
+            .map(|(system, s)| SystemMetrics::of(system, &self.bonafide, s))
+            .collect()
+    }
+}
+
+/// Clip scores (calibrated log-likelihood ratios) of a model under both conditions.
+pub fn score_clips(
+    model: &Calibrated,
+    clips: &[Clip],
+    feats: &[ClipFeatures],
+    which: &[usize],
+    sets: &mut [ScoreSet; 2],
+) {
+    for &i in which {
+        for cond in [Condition::Clean, Condition::Telephone] {
+            if let Some(s) = model.clip_llr(&feats[i].conditions[cond as usize]) {
+                sets[cond as usize].add(i, &clips[i], s);
+            }
+        }
+    }
+}
+
+/// Per-system metrics and the pooled metrics over folds, where each fold's scores come from one
+/// model: a system's figure is the mean over the folds that scored it of its figure against that
+/// fold's bonafide clips, and the pooled figure is the mean of the folds' pooled figures.
+/// (Scores of different models are never mixed in one EER: their offsets differ and would
+/// inflate it.)
+pub fn summarize(clips: &[Clip], folds: &[ScoreSet]) -> (Vec<SystemMetrics>, SystemMetrics) {
+    let mut per: BTreeMap<String, Vec<SystemMetrics>> = BTreeMap::new();
+    let mut pooled = Vec::new();
+    let mut seen = BTreeSet::new();
+    for f in folds
+        .iter()
+        .filter(|f| !f.bonafide.is_empty() && !f.spoof.is_empty())
+    {
+        for row in f.per_system() {
+            per.entry(row.system.clone()).or_default().push(row);
+        }
+        pooled.push(f.pooled());
+        seen.extend(f.clips.iter().copied());
+    }
+    let count = |pred: &dyn Fn(&Clip) -> bool| seen.iter().filter(|&&i| pred(&clips[i])).count();
+    let bonafide = count(&|c| c.label == Label::Bonafide);
+    let rows = per
+        .into_iter()
+        .map(|(system, rows)| {
+            let spoof = count(&|c| c.label == Label::Spoof && c.system == system);
+            SystemMetrics {
+                spoof,
+                bonafide,
+                ..mean_metrics(&system, &rows)
+            }
+        })
+        .collect();
+    let mut total = mean_metrics("pooled", &pooled);
+    total.bonafide = bonafide;
+    total.spoof = count(&|c| c.label == Label::Spoof);
+    (rows, total)
+}
+
+/// The mean of each metric over `rows`.
+pub fn mean_metrics(name: &str, rows: &[SystemMetrics]) -> SystemMetrics {
+    let n = rows.len().max(1) as f64;
+    let mean = |f: fn(&SystemMetrics) -> f64| rows.iter().map(f).sum::<f64>() / n;
+    SystemMetrics {
+        system: name.to_string(),
+        spoof: rows.iter().map(|r| r.spoof).sum(),
+        bonafide: rows.iter().map(|r| r.bonafide).sum(),
+        eer: mean(|r| r.eer),
+        min_dcf: mean(|r| r.min_dcf),
+        cllr: mean(|r| r.cllr),
+    }
+}
+
+/// How cross-validation folds are drawn.
+#[derive(Debug, Clone, Copy)]
+pub struct CvConfig {
+    /// L2 penalty of every fold model.
+    pub l2: f64,
+    /// Folds of real speakers.
+    pub k: usize,
+    /// Changes which real speakers share a fold (0 is the recorded default).
+    pub seed: u64,
+}
+
+/// The real-speaker fold of a clip under `seed`.
+fn speaker_fold(clip: &Clip, cv: &CvConfig) -> usize {
+    let key = if cv.seed == 0 {
+        clip.speaker.clone()
+    } else {
+        format!("{}/{}", cv.seed, clip.speaker)
+    };
+    stable_hash(&key) as usize % cv.k
+}
+
+/// Leave one group out, where `group` maps each spoof clip's system to its group (itself for
+/// leave-one-system-out, its family for leave-one-family-out): for each group G and each of `k`
+/// folds of real speakers, a model is trained (and calibrated) without G and without that fold's
+/// speakers, and scores G's clips and the fold's real clips. Returns, per condition, one score
+/// set per (group, fold), with spoof scores keyed by group.
+pub fn cv_groups(
+    clips: &[Clip],
+    feats: &[ClipFeatures],
+    group: &dyn Fn(&str) -> Result<String>,
+    cv: &CvConfig,
+) -> Result<[Vec<ScoreSet>; 2]> {
+    let grouped: Vec<Clip> = clips
+        .iter()
+        .map(|c| {
+            Ok(match c.label {
+                Label::Spoof => Clip {
+                    system: group(&c.system)?,
+                    ..c.clone()
+                },
+                Label::Bonafide => c.clone(),
+            })
+        })
+        .collect::<Result<_>>()?;
+    let groups: BTreeSet<&str> = grouped
+        .iter()
+        .filter(|c| c.label == Label::Spoof)
+        .map(|c| c.system.as_str())
+        .collect();
+    // Every (group, fold) model is independent: fit them in parallel, keep their order.
+    let jobs: Vec<(&str, usize)> = groups
+        .into_iter()
+        .flat_map(|held| (0..cv.k).map(move |fold| (held, fold)))
+        .collect();
+    let results = jobs
+        .par_iter()
+        .map(|&(held, fold)| {
+            let is_test_bona = |i: usize| {
+                grouped[i].label == Label::Bonafide && speaker_fold(&grouped[i], cv) == fold
+            };
+            let (test, train): (Vec<usize>, Vec<usize>) = (0..grouped.len()).partition(|&i| {
+                is_test_bona(i) || (grouped[i].label == Label::Spoof && grouped[i].system == held)
+            });
+            // Calibration folds inside training follow the original generators.
+            run_fold(clips, &grouped, feats, &train, &test, cv)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(split(results))
+}
+
+/// Per-fold pairs of score sets into one list per condition.
+fn split(results: Vec<[ScoreSet; 2]>) -> [Vec<ScoreSet>; 2] {
+    let mut out: [Vec<ScoreSet>; 2] = Default::default();
+    for [clean, phone] in results {
+        out[0].push(clean);
+        out[1].push(phone);
+    }
+    out
+}
+
+/// Speaker-held-out `k`-fold cross-validation (folds grouped by speaker or voice; generators
+/// are seen in training). Returns, per condition, one score set per fold.
+pub fn cv_speakers(
+    clips: &[Clip],
+    feats: &[ClipFeatures],
+    cv: &CvConfig,
+) -> Result<[Vec<ScoreSet>; 2]> {
+    let results = (0..cv.k)
+        .into_par_iter()
+        .filter_map(|fold| {
+            let in_fold = |i: &usize| speaker_fold(&clips[*i], cv) == fold;
+            let (test, train): (Vec<usize>, Vec<usize>) = (0..clips.len()).partition(in_fold);
+            (!test.is_empty()).then(|| run_fold(clips, clips, feats, &train, &test, cv))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(split(results))
+}
+
+/// Trains and calibrates on `train` (with `clips`' labels and generators) and scores `test`
+/// under both conditions (keyed by `keyed`'s systems).
+fn run_fold(
+    clips: &[Clip],
+    keyed: &[Clip],
+    feats: &[ClipFeatures],
+    train: &[usize],
+    test: &[usize],
+    cv: &CvConfig,
+) -> Result<[ScoreSet; 2]> {
+    let mut sets: [ScoreSet; 2] = Default::default();
+    let model = fit_calibrated(clips, feats, train, cv.l2, cv.k)?;
+    score_clips(&model, keyed, feats, test, &mut sets);
+    Ok(sets)
+}
+
+/// Generator families from a `system,family` CSV (header required). Every spoof system must be
+/// listed.
+#[derive(Debug, Clone)]
+pub struct Families {
+    map: BTreeMap<String, String>,
+    source: String,
+}
+
+/// The family mapping kept with the shipped model.
+pub const BUILTIN_FAMILIES: &str = include_str!("../../models/families.csv");
+
+impl Families {
+    /// Parses the mapping; `source` names it in errors.
+    pub fn parse(text: &str, source: &str) -> Result<Self> {
+        let bad = |why: String| Error::Manifest {
+            path: source.into(),
+            reason: why,
+        };
+        let mut lines = text
+            .lines()
+            .filter(|l| !l.trim().is_empty() && !l.starts_with('#'));
+        match lines.next().map(str::trim) {
+            Some("system,family") => {}
+            other => {
+                return Err(bad(format!(
+                    "expected the header `system,family`, got {other:?}"
+                )));
+            }
+        }
+        let mut map = BTreeMap::new();
+        for (n, line) in lines.enumerate() {
+            let (system, family) = line
+                .split_once(',')
+                .ok_or_else(|| bad(format!("line {}: expected `system,family`", n + 2)))?;
+            map.insert(system.trim().to_string(), family.trim().to_string());
+        }
+        Ok(Self {
+            map,
+            source: source.to_string(),
+        })
+    }
+
+    /// The family of `system`.
+    pub fn family(&self, system: &str) -> Result<String> {
+        self.map
+            .get(system)
+            .cloned()
+            .ok_or_else(|| Error::Manifest {
+                path: self.source.clone().into(),
+                reason: format!(
+                    "generator {system:?} has no family; add a `{system},<family>` line"
+                ),
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_families_cover_the_five_kinds() {
+        let f = Families::parse(BUILTIN_FAMILIES, "builtin").unwrap();
+        assert_eq!(f.family("hifigan").unwrap(), "neural-vocoder");
+        assert_eq!(f.family("world-resynth").unwrap(), "vocoder-resynthesis");
+        let kinds: BTreeSet<String> = f.map.values().cloned().collect();
+        assert_eq!(kinds.len(), 5, "{kinds:?}");
+        let err = f.family("new-tts").unwrap_err().to_string();
+        assert!(err.contains("new-tts"), "{err}");
+        assert!(Families::parse("a,b\nx,y\n", "f").is_err());
+    }
+
+    #[test]
+    fn seed_zero_keeps_the_recorded_folds_and_others_reshuffle() {
+        let clip = |s: &str| Clip {
+            path: "x".into(),
+            label: Label::Bonafide,
+            system: "bonafide".into(),
+            speaker: s.into(),
+        };
+        let cv = |seed| CvConfig {
+            l2: 1.0,
+            k: 5,
+            seed,
+        };
+        let speakers: Vec<Clip> = (0..50).map(|i| clip(&format!("spk{i}"))).collect();
+        let folds = |seed| {
+            speakers
+                .iter()
+                .map(|c| speaker_fold(c, &cv(seed)))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            folds(0),
+            speakers
+                .iter()
+                .map(|c| stable_hash(&c.speaker) as usize % 5)
+                .collect::<Vec<_>>()
+        );
+        assert_ne!(folds(0), folds(1));
+        assert_eq!(folds(1), folds(1));
+    }
+}
