@@ -11,13 +11,10 @@ pub const DCF_C_FA: f64 = 10.0;
 /// … and the prior probability of synthetic speech.
 pub const DCF_P_SPOOF: f64 = 0.05;
 
-/// Equal error rate of scores where higher means "spoof": the rate at which the fraction of
-/// bonafide scored at or above a threshold equals the fraction of spoofs scored below it
-/// (linear interpolation between the two closest thresholds).
-pub fn eer(bonafide: &[f64], spoof: &[f64]) -> f64 {
-    if bonafide.is_empty() || spoof.is_empty() {
-        return f64::NAN;
-    }
+/// The error rates at every threshold, from below all scores to above them: pairs of (fraction
+/// of real clips flagged, fraction of synthetic clips passed), one per distinct score plus the
+/// starting point (1, 0). EER, minimum cost and DET curves all read this one sweep.
+pub fn error_rates(bonafide: &[f64], spoof: &[f64]) -> Vec<(f64, f64)> {
     let mut all: Vec<(f64, bool)> = bonafide
         .iter()
         .map(|&s| (s, false))
@@ -25,22 +22,31 @@ pub fn eer(bonafide: &[f64], spoof: &[f64]) -> f64 {
         .collect();
     all.sort_by(|a, b| a.0.total_cmp(&b.0));
     let (nb, ns) = (bonafide.len() as f64, spoof.len() as f64);
-    // Threshold below everything: FAR (bonafide accepted as spoof) = 1, FRR (spoof missed) = 0.
-    let (mut far, mut frr) = (1.0, 0.0);
-    let mut prev = (far, frr);
-    let mut i = 0;
-    while i < all.len() {
-        let t = all[i].0;
-        while i < all.len() && all[i].0 == t {
-            if all[i].1 {
-                frr += 1.0 / ns;
-            } else {
-                far -= 1.0 / nb;
-            }
-            i += 1;
+    let (mut flagged_real, mut passed_synth) = (nb, 0.0);
+    let mut rates = vec![(1.0, 0.0)];
+    for (i, (score, is_spoof)) in all.iter().enumerate() {
+        if *is_spoof {
+            passed_synth += 1.0;
+        } else {
+            flagged_real -= 1.0;
         }
+        if all.get(i + 1).is_none_or(|next| next.0 > *score) {
+            rates.push((flagged_real / nb, passed_synth / ns));
+        }
+    }
+    rates
+}
+
+/// Equal error rate of scores where higher means "spoof": the rate at which the fraction of
+/// bonafide scored at or above a threshold equals the fraction of spoofs scored below it
+/// (linear interpolation between the two closest thresholds).
+pub fn eer(bonafide: &[f64], spoof: &[f64]) -> f64 {
+    if bonafide.is_empty() || spoof.is_empty() {
+        return f64::NAN;
+    }
+    for pair in error_rates(bonafide, spoof).windows(2) {
+        let ((f0, r0), (far, frr)) = (pair[0], pair[1]);
         if frr >= far {
-            let (f0, r0) = prev;
             let denom = (frr - r0) - (far - f0);
             let a = if denom.abs() < 1e-15 {
                 0.0
@@ -49,7 +55,6 @@ pub fn eer(bonafide: &[f64], spoof: &[f64]) -> f64 {
             };
             return f0 + a * (far - f0);
         }
-        prev = (far, frr);
     }
     0.0
 }
@@ -63,26 +68,10 @@ pub fn min_dcf(bonafide: &[f64], spoof: &[f64]) -> f64 {
         return f64::NAN;
     }
     let (cb, cs) = (DCF_C_MISS * (1.0 - DCF_P_SPOOF), DCF_C_FA * DCF_P_SPOOF);
-    let mut all: Vec<(f64, bool)> = bonafide
-        .iter()
-        .map(|&s| (s, false))
-        .chain(spoof.iter().map(|&s| (s, true)))
-        .collect();
-    all.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let (nb, ns) = (bonafide.len() as f64, spoof.len() as f64);
-    // Threshold below everything: every real clip flagged, no synthetic one passed.
-    let (mut flagged_real, mut passed_synth) = (nb, 0.0);
-    let mut best = cb;
-    for (i, (score, is_spoof)) in all.iter().enumerate() {
-        if *is_spoof {
-            passed_synth += 1.0;
-        } else {
-            flagged_real -= 1.0;
-        }
-        if all.get(i + 1).is_none_or(|next| next.0 > *score) {
-            best = best.min(cb * flagged_real / nb + cs * passed_synth / ns);
-        }
-    }
+    let best = error_rates(bonafide, spoof)
+        .into_iter()
+        .map(|(flagged_real, passed_synth)| cb * flagged_real + cs * passed_synth)
+        .fold(f64::INFINITY, f64::min);
     best / cb.min(cs)
 }
 

@@ -4,7 +4,7 @@
 
 pub mod metrics;
 
-pub use metrics::{cllr, eer, min_dcf, reliability};
+pub use metrics::{cllr, eer, error_rates, min_dcf, reliability};
 
 use std::collections::{BTreeMap, BTreeSet};
 

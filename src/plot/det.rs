@@ -6,7 +6,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::error::Result;
-use crate::eval::eer;
+use crate::eval::{eer, error_rates};
 use crate::plot::{Figure, draw_error, font};
 
 /// Scores of one condition (e.g. clean or telephone copies); higher means more synthetic.
@@ -23,29 +23,7 @@ pub struct DetCurve {
 impl DetCurve {
     /// (false-alarm rate, miss rate) at every threshold, false alarms falling.
     pub fn points(&self) -> Vec<(f64, f64)> {
-        let mut all: Vec<(f64, bool)> = self
-            .bonafide
-            .iter()
-            .map(|&s| (s, false))
-            .chain(self.spoof.iter().map(|&s| (s, true)))
-            .collect();
-        all.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let (nb, ns) = (self.bonafide.len() as f64, self.spoof.len() as f64);
-        // Threshold below everything: every clip flagged, no misses.
-        let (mut fa, mut miss) = (nb, 0.0);
-        let mut points = vec![(1.0, 0.0)];
-        for (i, (score, is_spoof)) in all.iter().enumerate() {
-            if *is_spoof {
-                miss += 1.0;
-            } else {
-                fa -= 1.0;
-            }
-            // Emit once per distinct score.
-            if all.get(i + 1).is_none_or(|next| next.0 > *score) {
-                points.push((fa / nb, miss / ns));
-            }
-        }
-        points
+        error_rates(&self.bonafide, &self.spoof)
     }
 }
 
