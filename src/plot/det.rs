@@ -2,6 +2,7 @@
 //! them, beside histograms of the scores of each class.
 
 use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
@@ -143,15 +144,7 @@ impl DetFigure {
                 )))
                 .map_err(draw_error)?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .label_font(font(12.0))
-            .background_style(WHITE.mix(0.9))
-            .border_style(GREY_LINE)
-            .draw()
-            .map_err(draw_error)?;
-        Ok(())
+        draw_series_labels(&mut chart)
     }
 }
 
@@ -219,6 +212,13 @@ fn draw_histograms<DB: DrawingBackend>(
             .label(label)
             .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], colour.filled()));
     }
+    draw_series_labels(&mut chart)
+}
+
+/// The legend box of the labelled series, top right, the same in both panels.
+fn draw_series_labels<'a, DB: DrawingBackend + 'a>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+) -> Result<()> {
     chart
         .configure_series_labels()
         .position(SeriesLabelPosition::UpperRight)
@@ -226,8 +226,7 @@ fn draw_histograms<DB: DrawingBackend>(
         .background_style(WHITE.mix(0.9))
         .border_style(GREY_LINE)
         .draw()
-        .map_err(draw_error)?;
-    Ok(())
+        .map_err(draw_error)
 }
 
 /// Inverse of the standard normal CDF (Acklam's rational approximation, relative error

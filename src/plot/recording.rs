@@ -6,6 +6,7 @@
 use std::path::Path;
 
 use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 use crate::error::Result;
@@ -302,7 +303,27 @@ impl Figure for RecordingFigure {
     }
 }
 
+/// A panel's chart: time on x, `f64` on y.
+type TimeChart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
 impl RecordingFigure {
+    /// A chart over the recording's time axis on `area`, laid out like every other panel (same
+    /// margin and y-label width, so the time axes line up), with `x_labels` pixels below it for
+    /// time labels (0 for none).
+    fn time_chart<'a, DB: DrawingBackend>(
+        &self,
+        area: &'a DrawingArea<DB, Shift>,
+        x_labels: u32,
+        y_range: std::ops::Range<f64>,
+    ) -> Result<TimeChart<'a, DB>> {
+        ChartBuilder::on(area)
+            .margin(6)
+            .x_label_area_size(x_labels)
+            .y_label_area_size(Y_LABELS)
+            .build_cartesian_2d(0.0..self.duration_s, y_range)
+            .map_err(draw_error)
+    }
+
     fn draw_heatmap<DB: DrawingBackend>(
         &self,
         area: &DrawingArea<DB, Shift>,
@@ -313,12 +334,7 @@ impl RecordingFigure {
         y_to_label: fn(f64) -> f64,
     ) -> Result<()> {
         let top = y_range.end;
-        let mut chart = ChartBuilder::on(area)
-            .margin(6)
-            .x_label_area_size(24)
-            .y_label_area_size(Y_LABELS)
-            .build_cartesian_2d(0.0..self.duration_s, y_range)
-            .map_err(draw_error)?;
+        let mut chart = self.time_chart(area, 24, y_range)?;
         chart
             .configure_mesh()
             .disable_mesh()
@@ -357,12 +373,7 @@ impl RecordingFigure {
         columns: &[Vec<f32>],
         f0_max: f64,
     ) -> Result<()> {
-        let mut chart = ChartBuilder::on(area)
-            .margin(6)
-            .x_label_area_size(24)
-            .y_label_area_size(Y_LABELS)
-            .build_cartesian_2d(0.0..self.duration_s, 0.0..f0_max)
-            .map_err(draw_error)?;
+        let mut chart = self.time_chart(area, 24, 0.0..f0_max)?;
         chart
             .configure_mesh()
             .y_desc("F0 (Hz)")
@@ -390,11 +401,7 @@ impl RecordingFigure {
             .iter()
             .flatten()
             .fold(1e-6f32, |a, &b| a.max(b.abs())) as f64;
-        let mut chart = ChartBuilder::on(area)
-            .margin(6)
-            .y_label_area_size(Y_LABELS)
-            .build_cartesian_2d(0.0..self.duration_s, -peak..peak)
-            .map_err(draw_error)?;
+        let mut chart = self.time_chart(area, 0, -peak..peak)?;
         chart
             .configure_mesh()
             .disable_mesh()
@@ -417,12 +424,7 @@ impl RecordingFigure {
     }
 
     fn draw_track<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> Result<()> {
-        let mut chart = ChartBuilder::on(area)
-            .margin(6)
-            .x_label_area_size(36)
-            .y_label_area_size(Y_LABELS)
-            .build_cartesian_2d(0.0..self.duration_s, 0.0..1.0)
-            .map_err(draw_error)?;
+        let mut chart = self.time_chart(area, 36, 0.0..1.0)?;
         chart
             .configure_mesh()
             .x_desc("Time (s)")
