@@ -17,7 +17,8 @@ use crate::features::cepstrum::Dct;
 use crate::features::delta::{DELTA_WIDTH, delta};
 use crate::features::filterbank::Filterbank;
 use crate::features::spectral;
-use crate::features::yin::{Yin, centred_frame};
+use crate::features::stft::centred_frame;
+use crate::features::yin::Yin;
 
 /// What to compute for each frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
@@ -244,21 +245,19 @@ fn for_each_power_frame(
     let fft: Arc<dyn RealToComplex<f64>> = RealFftPlanner::new().plan_fft_forward(cfg.n_fft);
     let window = cfg.window.coefficients(cfg.win_len);
     // The window sits in the middle of the n_fft frame centred on t * hop.
-    let lead = (cfg.n_fft / 2 - (cfg.n_fft - cfg.win_len) / 2) as isize;
+    let head = (cfg.n_fft - cfg.win_len) / 2;
     let mut frame = fft.make_input_vec();
     let mut spectrum = fft.make_output_vec();
     let mut scratch = fft.make_scratch_vec();
     let mut power = vec![0.0; spectrum.len()];
     for t in 0..n_frames {
-        frame.iter_mut().for_each(|v| *v = 0.0);
-        let start = (t * cfg.hop) as isize - lead;
-        let head = (cfg.n_fft - cfg.win_len) / 2;
-        for (j, w) in window.iter().enumerate() {
-            let i = start + j as isize;
-            if i >= 0 && (i as usize) < samples.len() {
-                frame[head + j] = samples[i as usize] as f64 * w;
-            }
-        }
+        centred_frame(samples, t * cfg.hop, &mut frame, false);
+        frame[..head].fill(0.0);
+        frame[head + cfg.win_len..].fill(0.0);
+        frame[head..head + cfg.win_len]
+            .iter_mut()
+            .zip(&window)
+            .for_each(|(v, w)| *v *= w);
         fft.process_with_scratch(&mut frame, &mut spectrum, &mut scratch)
             .expect("buffers sized for the plan");
         power

@@ -143,6 +143,22 @@ pub fn hann(n: usize) -> Vec<f32> {
         .collect()
 }
 
+/// Fills `out` with the samples of a frame centred on `centre` (`out.len() / 2` before it),
+/// padding past the ends with zeros or, if `edge`, with the end samples.
+pub fn centred_frame(samples: &[f32], centre: usize, out: &mut [f64], edge: bool) {
+    let start = centre as isize - (out.len() / 2) as isize;
+    for (j, o) in out.iter_mut().enumerate() {
+        let i = start + j as isize;
+        *o = if i >= 0 && (i as usize) < samples.len() {
+            samples[i as usize] as f64
+        } else if edge && !samples.is_empty() {
+            samples[if i < 0 { 0 } else { samples.len() - 1 }] as f64
+        } else {
+            0.0
+        };
+    }
+}
+
 /// Frames of `len` samples with `hop` between starts (no padding): the count the STFT emits.
 pub fn frame_count(len: usize, win_len: usize, hop: usize) -> usize {
     if len < win_len {

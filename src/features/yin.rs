@@ -11,6 +11,7 @@ use realfft::num_complex::Complex;
 use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
 
 use crate::error::{Error, Result};
+use crate::features::stft::centred_frame;
 
 /// YIN's absolute threshold on the normalised difference.
 const TROUGH_THRESHOLD: f64 = 0.1;
@@ -198,22 +199,6 @@ impl Yin {
             .map(|(_, p)| p)
             .sum::<f64>()
             .clamp(0.0, 1.0)
-    }
-}
-
-/// Fills `out` with the samples of a frame centred on `centre` (`out.len() / 2` before it),
-/// padding past the ends with zeros or, if `edge`, with the end samples.
-pub fn centred_frame(samples: &[f32], centre: usize, out: &mut [f64], edge: bool) {
-    let start = centre as isize - (out.len() / 2) as isize;
-    for (j, o) in out.iter_mut().enumerate() {
-        let i = start + j as isize;
-        *o = if i >= 0 && (i as usize) < samples.len() {
-            samples[i as usize] as f64
-        } else if edge && !samples.is_empty() {
-            samples[if i < 0 { 0 } else { samples.len() - 1 }] as f64
-        } else {
-            0.0
-        };
     }
 }
 
