@@ -12,7 +12,7 @@ use voxguard::dataset::Clip;
 use voxguard::eval::metrics::ReliabilityBin;
 use voxguard::eval::{
     BUILTIN_FAMILIES, CvConfig, Families, ScoreSet, SystemMetrics, cv_groups, cv_speakers,
-    mean_metrics, reliability, score_clips, summarize,
+    mean_metrics, regroup, reliability, score_clips, summarize,
 };
 use voxguard::model::Model;
 use voxguard::pipeline::AnalysisConfig;
@@ -220,24 +220,14 @@ fn cross_validate(
     families: &Families,
     cfg: &CvConfig,
 ) -> anyhow::Result<Outcome> {
-    let [clean, phone] = match cv {
-        Cv::System => cv_groups(clips, feats, &|s| Ok(s.to_string()), cfg)?,
-        Cv::Family => cv_groups(clips, feats, &|s| families.family(s), cfg)?,
-        Cv::Speaker => cv_speakers(clips, feats, cfg)?,
+    // Rows are keyed by what is held out: for families, the family.
+    let keyed = match cv {
+        Cv::Family => regroup(clips, &|s| families.family(s))?,
+        Cv::System | Cv::Speaker => clips.to_vec(),
     };
-    // Rows are keyed by what was held out: for families, the family.
-    let keyed: Vec<Clip> = match cv {
-        Cv::Family => clips
-            .iter()
-            .map(|c| {
-                let mut c = c.clone();
-                if c.label == voxguard::dataset::Label::Spoof {
-                    c.system = families.family(&c.system)?;
-                }
-                Ok(c)
-            })
-            .collect::<voxguard::Result<_>>()?,
-        _ => clips.to_vec(),
+    let [clean, phone] = match cv {
+        Cv::System | Cv::Family => cv_groups(clips, &keyed, feats, cfg)?,
+        Cv::Speaker => cv_speakers(clips, feats, cfg)?,
     };
     let (clean_rows, clean_pooled) = summarize(&keyed, &clean);
     let (phone_rows, phone_pooled) = summarize(&keyed, &phone);

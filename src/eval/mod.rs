@@ -179,18 +179,10 @@ fn speaker_fold(clip: &Clip, cv: &CvConfig) -> usize {
     stable_hash(&key) as usize % cv.k
 }
 
-/// Leave one group out, where `group` maps each spoof clip's system to its group (itself for
-/// leave-one-system-out, its family for leave-one-family-out): for each group G and each of `k`
-/// folds of real speakers, a model is trained (and calibrated) without G and without that fold's
-/// speakers, and scores G's clips and the fold's real clips. Returns, per condition, one score
-/// set per (group, fold), with spoof scores keyed by group.
-pub fn cv_groups(
-    clips: &[Clip],
-    feats: &[ClipFeatures],
-    group: &dyn Fn(&str) -> Result<String>,
-    cv: &CvConfig,
-) -> Result<[Vec<ScoreSet>; 2]> {
-    let grouped: Vec<Clip> = clips
+/// `clips` with each spoof clip's system replaced by its group (e.g. its family); real clips
+/// unchanged.
+pub fn regroup(clips: &[Clip], group: &dyn Fn(&str) -> Result<String>) -> Result<Vec<Clip>> {
+    clips
         .iter()
         .map(|c| {
             Ok(match c.label {
@@ -201,7 +193,20 @@ pub fn cv_groups(
                 Label::Bonafide => c.clone(),
             })
         })
-        .collect::<Result<_>>()?;
+        .collect()
+}
+
+/// Leave one group out, where `grouped` is `clips` with each spoof's system replaced by its
+/// group ([`regroup`]; `clips` itself for leave-one-system-out): for each group G and each of `k`
+/// folds of real speakers, a model is trained (and calibrated) without G and without that fold's
+/// speakers, and scores G's clips and the fold's real clips. Returns, per condition, one score
+/// set per (group, fold), with spoof scores keyed by group.
+pub fn cv_groups(
+    clips: &[Clip],
+    grouped: &[Clip],
+    feats: &[ClipFeatures],
+    cv: &CvConfig,
+) -> Result<[Vec<ScoreSet>; 2]> {
     let groups: BTreeSet<&str> = grouped
         .iter()
         .filter(|c| c.label == Label::Spoof)
@@ -222,7 +227,7 @@ pub fn cv_groups(
                 is_test_bona(i) || (grouped[i].label == Label::Spoof && grouped[i].system == held)
             });
             // Calibration folds inside training follow the original generators.
-            run_fold(clips, &grouped, feats, &train, &test, cv)
+            run_fold(clips, grouped, feats, &train, &test, cv)
         })
         .collect::<Result<Vec<_>>>()?;
     Ok(split(results))
