@@ -48,21 +48,9 @@ pub fn write<W: Write + Seek>(
     format: ExportFormat,
     out: W,
 ) -> Result<()> {
-    let io = |e: std::io::Error| Error::Io {
-        path: "<feature output>".into(),
-        source: e,
-    };
-    let npy = |e: ndarray_npy::WriteNpyError| Error::Io {
-        path: "<feature output>".into(),
-        source: std::io::Error::other(e),
-    };
     match format {
-        ExportFormat::Npy => m.values.write_npy(out).map_err(npy),
+        ExportFormat::Npy => m.values.write_npy(out).map_err(output_error),
         ExportFormat::Npz => {
-            let zip_err = |e: ndarray_npy::WriteNpzError| Error::Io {
-                path: "<feature output>".into(),
-                source: std::io::Error::other(e),
-            };
             let params = serde_json::json!({
                 "kind": m.kind,
                 "columns": m.columns,
@@ -70,31 +58,35 @@ pub fn write<W: Write + Seek>(
                 "layout": "frames x columns",
             });
             let mut npz = NpzWriter::new(out);
-            npz.add_array("features", &m.values).map_err(zip_err)?;
+            npz.add_array("features", &m.values).map_err(output_error)?;
             npz.add_array("time_s", &Array1::from(m.times_s.clone()))
-                .map_err(zip_err)?;
+                .map_err(output_error)?;
             npz.add_array(
                 "params_json",
                 &Array1::from(params.to_string().into_bytes()),
             )
-            .map_err(zip_err)?;
-            npz.finish().map_err(zip_err)?;
+            .map_err(output_error)?;
+            npz.finish().map_err(output_error)?;
             Ok(())
         }
         ExportFormat::Csv => {
             let mut w = csv::Writer::from_writer(out);
-            let csv_err = |e: csv::Error| Error::Io {
-                path: "<feature output>".into(),
-                source: std::io::Error::other(e),
-            };
             w.write_record(std::iter::once("time_s").chain(m.columns.iter().map(String::as_str)))
-                .map_err(csv_err)?;
+                .map_err(output_error)?;
             for (t, row) in m.times_s.iter().zip(m.values.rows()) {
                 let fields = std::iter::once(t.to_string()).chain(row.iter().map(f32::to_string));
-                w.write_record(fields).map_err(csv_err)?;
+                w.write_record(fields).map_err(output_error)?;
             }
-            w.flush().map_err(io)
+            w.flush().map_err(output_error)
         }
+    }
+}
+
+/// A failure to encode or write the output, as an I/O error on it.
+fn output_error(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Error {
+    Error::Io {
+        path: "<feature output>".into(),
+        source: std::io::Error::other(e),
     }
 }
 
