@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Args;
 
+use voxguard::decode::{MAX_SAMPLE_RATE, MIN_SAMPLE_RATE};
 use voxguard::features::export::{ExportFormat, write};
 use voxguard::features::matrix::{Kind, MatrixConfig, Window, extract};
 use voxguard::pipeline::load_mono_at;
@@ -81,9 +82,9 @@ fn parse_rate(s: &str) -> Result<RateArg, String> {
         return Ok(RateArg(None));
     }
     match s.parse::<u32>() {
-        Ok(r) if (4000..=768_000).contains(&r) => Ok(RateArg(Some(r))),
+        Ok(r) if (MIN_SAMPLE_RATE..=MAX_SAMPLE_RATE).contains(&r) => Ok(RateArg(Some(r))),
         _ => Err(format!(
-            "expected `native` or a rate in Hz (4000..768000), got {s:?}"
+            "expected `native` or a rate in Hz ({MIN_SAMPLE_RATE}..{MAX_SAMPLE_RATE}), got {s:?}"
         )),
     }
 }
