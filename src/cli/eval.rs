@@ -104,12 +104,21 @@ impl Outcome {
 
     /// Reliability tables of the calibrated scores of all models pooled, clean and telephone.
     fn reliability(&self) -> [Vec<ReliabilityBin>; 2] {
-        self.sets.clone().map(|folds| {
-            let bona: Vec<f64> = folds.iter().flat_map(|f| f.bonafide.clone()).collect();
-            let spoof: Vec<f64> = folds.iter().flat_map(|f| f.all_spoof()).collect();
+        std::array::from_fn(|cond| {
+            let (bona, spoof) = pooled_scores(&self.sets[cond]);
             reliability(&bona, &spoof)
         })
     }
+}
+
+/// The bonafide and spoof scores of all `folds` together.
+fn pooled_scores(folds: &[ScoreSet]) -> (Vec<f64>, Vec<f64>) {
+    let bona = folds
+        .iter()
+        .flat_map(|f| f.bonafide.iter().copied())
+        .collect();
+    let spoof = folds.iter().flat_map(|f| f.all_spoof()).collect();
+    (bona, spoof)
 }
 
 /// Runs the evaluation and prints the tables.
@@ -406,10 +415,13 @@ fn plot_det(path: &Path, sets: &[Vec<ScoreSet>; 2], cv: bool) -> anyhow::Result<
     let curves = ["clean", "telephone copy"]
         .iter()
         .zip(sets)
-        .map(|(label, folds)| DetCurve {
-            label: label.to_string(),
-            bonafide: folds.iter().flat_map(|f| f.bonafide.clone()).collect(),
-            spoof: folds.iter().flat_map(|f| f.all_spoof()).collect(),
+        .map(|(label, folds)| {
+            let (bonafide, spoof) = pooled_scores(folds);
+            DetCurve {
+                label: label.to_string(),
+                bonafide,
+                spoof,
+            }
         })
         .collect();
     let title = if cv {
