@@ -1,13 +1,22 @@
-//! Throughput of the pipeline stages on synthetic audio, grouped by input length.
-//! Run with `cargo bench`; figures are seconds of audio per second of CPU (criterion's
-//! throughput is in samples of 16 kHz audio).
+//! Throughput of the pipeline stages, one benchmark per stage plus one end to end.
+//! Run with `cargo bench`. Criterion's throughput is in samples of 16 kHz audio (divide by
+//! 16,000 for seconds of audio per second); the stage benchmarks use a synthetic voiced signal,
+//! decoding and the end-to-end scan use the bundled 16 kHz FLAC sample.
 
 use std::hint::black_box;
 
+use std::path::Path;
+
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use voxguard::decode::AudioDecoderStream;
 use voxguard::features::{FeatureConfig, FrameAnalyzer};
+use voxguard::model::Model;
 use voxguard::pipeline::{AnalysisConfig, analyze_samples};
 use voxguard::resample::StreamResampler;
+use voxguard::scan::{Scanner, Thresholds};
+
+/// The longest bundled sample (about 11.7 s of 16 kHz FLAC).
+const SAMPLE: &str = "audio-samples/real_librispeech_4137-11701-0000.flac";
 
 /// A voiced-speech-like test signal: a 120 Hz pulse train through a resonance, plus noise.
 fn signal(rate: u32, secs: usize) -> Vec<f32> {
@@ -51,6 +60,7 @@ fn stages(c: &mut Criterion) {
                 let mut a = FrameAnalyzer::new(&FeatureConfig::default()).unwrap();
                 let mut out = Vec::new();
                 a.push(black_box(x), &mut out);
+                a.finish(&mut out);
                 out.len()
             })
         });
@@ -61,5 +71,45 @@ fn stages(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, stages);
+/// Decodes the sample to the end and returns the number of frames (samples per channel).
+fn decode(path: &Path) -> u64 {
+    let mut stream = AudioDecoderStream::open(path, 3600.0).unwrap();
+    let mut n = 0u64;
+    while let Some(block) = stream.next_block().unwrap() {
+        n += block[0].len() as u64;
+    }
+    n
+}
+
+fn file_level(c: &mut Criterion) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(SAMPLE);
+    let samples = decode(&path);
+    let mut group = c.benchmark_group("file");
+    group.throughput(Throughput::Elements(samples));
+    group.bench_function("decode_flac", |b| b.iter(|| decode(black_box(&path))));
+    let model = Model::builtin().unwrap();
+    let segments = analyze_samples(&signal(16_000, 60), &AnalysisConfig::default())
+        .unwrap()
+        .segments;
+    assert!(
+        segments.iter().all(|s| s.stats.is_some()),
+        "every segment is scored"
+    );
+    group.bench_function("score_segments_per_minute", |b| {
+        b.iter(|| {
+            segments
+                .iter()
+                .filter_map(|s| s.stats.as_deref())
+                .map(|stats| model.logit(black_box(stats)))
+                .sum::<f64>()
+        })
+    });
+    let scanner = Scanner::new(model, AnalysisConfig::default(), Thresholds::default()).unwrap();
+    group.bench_function("scan_end_to_end", |b| {
+        b.iter(|| scanner.scan(black_box(&path)).unwrap())
+    });
+    group.finish();
+}
+
+criterion_group!(benches, stages, file_level);
 criterion_main!(benches);

@@ -106,6 +106,10 @@ impl ChannelChain {
         self.resampled.clear();
         self.resampler.finish(&mut self.resampled);
         self.analyse_resampled();
+        self.analyzer.finish(&mut self.frames);
+        for f in self.frames.drain(..) {
+            self.segmenter.push(f);
+        }
         let (segments, speech_s) = self.segmenter.finish(duration_s);
         ChannelAnalysis {
             channel,
@@ -133,22 +137,40 @@ pub fn analyze_stream(
     let mut chains = (0..n_chains)
         .map(|_| ChannelChain::new(info.sample_rate, cfg))
         .collect::<Result<Vec<_>>>()?;
-    let mut mix = Vec::new();
-    let mut frames = 0u64;
-    while let Some(block) = stream.next_block()? {
-        frames += block[0].len() as u64;
-        match cfg.channels {
-            ChannelMode::Mix => {
-                downmix(block, &mut mix);
-                chains[0].push(&mix);
-            }
-            ChannelMode::Each => {
-                for (chain, samples) in chains.iter_mut().zip(block) {
-                    chain.push(samples);
+    // Decoding runs on its own thread, a few blocks ahead of the analysis.
+    let frames = std::thread::scope(|scope| -> Result<u64> {
+        let (tx, rx) = std::sync::mpsc::sync_channel(4);
+        let mode = cfg.channels;
+        scope.spawn(move || {
+            loop {
+                let block = match stream.next_block() {
+                    Ok(Some(block)) => Ok(match mode {
+                        ChannelMode::Mix => {
+                            let mut mix = Vec::new();
+                            downmix(block, &mut mix);
+                            vec![mix]
+                        }
+                        ChannelMode::Each => block.to_vec(),
+                    }),
+                    Ok(None) => return,
+                    Err(e) => Err(e),
+                };
+                let failed = block.is_err();
+                if tx.send(block).is_err() || failed {
+                    return;
                 }
             }
+        });
+        let mut frames = 0u64;
+        for block in rx {
+            let block = block?;
+            frames += block[0].len() as u64;
+            for (chain, samples) in chains.iter_mut().zip(&block) {
+                chain.push(samples);
+            }
         }
-    }
+        Ok(frames)
+    })?;
     let duration_s = frames as f64 / info.sample_rate as f64;
     let channels = chains
         .into_iter()

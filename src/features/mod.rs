@@ -10,6 +10,7 @@
 pub mod cepstrum;
 pub mod delta;
 pub mod export;
+mod fastmath;
 pub mod filterbank;
 pub mod matrix;
 pub mod phase;
@@ -25,7 +26,7 @@ use cepstrum::{Dct, log_floor, power_floor};
 use filterbank::Filterbank;
 use phase::PhaseTracker;
 use pitch::Pitch;
-use stft::{Stft, StftConfig, hann};
+use stft::{FrameTransform, StftConfig, hann};
 
 /// Everything that defines the frame features; stored in each model so scoring uses exactly the
 /// features the model was trained on.
@@ -120,23 +121,101 @@ pub struct FrameFeatures {
     pub log_power: Vec<f32>,
 }
 
-/// Streaming frame analyser: DC blocker, STFT, LFCC, band energies, flatness.
+/// Frames analysed per parallel task: large enough that the two warm-up frames each task
+/// transforms again for the phase feature cost under 1 %.
+const TASK_FRAMES: usize = 256;
+
+/// Streaming frame analyser: DC blocker, STFT, LFCC, band energies, flatness, pitch, phase.
+///
+/// Only the DC blocker runs sample by sample. Each frame's features are a function of its own
+/// samples and of the two frames before it (phase), so blocks of frames are analysed in parallel
+/// (rayon) with results that do not depend on the block size or the number of threads.
 pub struct FrameAnalyzer {
-    cfg: FeatureConfig,
-    stft: Stft,
-    filterbank: Filterbank,
-    dct: Dct,
-    bands: Vec<(usize, usize)>,
+    kernel: FrameKernel,
     dc: DcBlocker,
-    pitch: Pitch,
-    phase: PhaseTracker,
-    clean: Vec<f32>,
-    fb_out: Vec<f32>,
+    /// DC-free samples from stream position `pending_start` on.
+    pending: Vec<f32>,
+    pending_start: usize,
+    /// Index of the next frame to analyse; frame `j` starts at sample `j * hop`.
+    next_frame: usize,
 }
 
 impl FrameAnalyzer {
     /// Builds the analyser for `cfg`.
     pub fn new(cfg: &FeatureConfig) -> Result<Self> {
+        Ok(Self {
+            kernel: FrameKernel::new(cfg)?,
+            dc: DcBlocker::default(),
+            pending: Vec::new(),
+            pending_start: 0,
+            next_frame: 0,
+        })
+    }
+
+    /// Analyses `samples` (at the analysis rate), appending the frames completed so far; frames
+    /// are handed out in blocks of a few seconds, the rest by [`FrameAnalyzer::finish`].
+    pub fn push(&mut self, samples: &[f32], out: &mut Vec<FrameFeatures>) {
+        self.pending
+            .extend(samples.iter().map(|&x| self.dc.process(x)));
+        let block = TASK_FRAMES * 2 * rayon::current_num_threads();
+        if self.complete_frames() >= self.next_frame + block {
+            self.analyse_pending(out);
+        }
+    }
+
+    /// Appends every remaining complete frame (the end of the stream).
+    pub fn finish(&mut self, out: &mut Vec<FrameFeatures>) {
+        self.analyse_pending(out);
+    }
+
+    /// Number of frames that fit in the samples seen so far.
+    fn complete_frames(&self) -> usize {
+        let stft = &self.kernel.cfg.stft;
+        stft::frame_count(
+            self.pending_start + self.pending.len(),
+            stft.win_len,
+            stft.hop,
+        )
+    }
+
+    fn analyse_pending(&mut self, out: &mut Vec<FrameFeatures>) {
+        use rayon::prelude::*;
+        let end = self.complete_frames();
+        let tasks: Vec<_> = (self.next_frame..end)
+            .step_by(TASK_FRAMES)
+            .map(|first| first..(first + TASK_FRAMES).min(end))
+            .collect();
+        let (kernel, pending, start) = (&self.kernel, &self.pending, self.pending_start);
+        let blocks: Vec<Vec<FrameFeatures>> = tasks
+            .into_par_iter()
+            .map(|frames| kernel.analyse(pending, start, frames))
+            .collect();
+        out.extend(blocks.into_iter().flatten());
+        self.next_frame = end;
+        // Keep what the next frame and its two warm-up frames need.
+        let keep_from = self.next_frame.saturating_sub(2) * self.kernel.cfg.stft.hop;
+        let drop = keep_from
+            .saturating_sub(self.pending_start)
+            .min(self.pending.len());
+        self.pending.drain(..drop);
+        self.pending_start += drop;
+    }
+}
+
+/// The per-frame analysis, shared read-only by the parallel tasks.
+struct FrameKernel {
+    cfg: FeatureConfig,
+    filterbank: Filterbank,
+    dct: Dct,
+    bands: Vec<(usize, usize)>,
+    /// Planned and initialised once, cloned by each task.
+    transform: FrameTransform,
+    pitch: Pitch,
+    phase: PhaseTracker,
+}
+
+impl FrameKernel {
+    fn new(cfg: &FeatureConfig) -> Result<Self> {
         cfg.validate()?;
         let sr = cfg.sample_rate as f32;
         let n_fft = cfg.stft.n_fft;
@@ -150,76 +229,85 @@ impl FrameAnalyzer {
             })
             .collect();
         Ok(Self {
-            stft: Stft::new(cfg.stft)?,
             filterbank: Filterbank::linear(cfg.n_filters, n_fft, sr, cfg.fmin, cfg.fmax),
             dct: Dct::new(cfg.n_filters, cfg.n_ceps),
             bands,
-            dc: DcBlocker::default(),
+            transform: FrameTransform::new(cfg.stft)?,
             pitch: Pitch::new(&hann(cfg.stft.win_len), sr, 60.0, 400.0),
             phase: PhaseTracker::new(cfg.analysed_bins().end, n_fft, cfg.stft.hop),
-            clean: Vec::new(),
-            fb_out: vec![0.0; cfg.n_filters],
             cfg: cfg.clone(),
         })
     }
 
-    /// Analyses `samples` (at the analysis rate), appending one entry per completed frame.
-    pub fn push(&mut self, samples: &[f32], out: &mut Vec<FrameFeatures>) {
-        self.clean.clear();
-        self.clean
-            .extend(samples.iter().map(|&x| self.dc.process(x)));
-        let Self {
-            cfg,
-            stft,
-            filterbank,
-            dct,
-            bands,
-            clean,
-            fb_out,
-            pitch,
-            phase,
-            ..
-        } = self;
-        let bins = cfg.analysed_bins();
-        let flat = cfg.flatness_index();
-        stft.push(clean, |frame| {
-            let mut values = vec![0.0; cfg.frame_dim()];
-            filterbank.apply(frame.power, fb_out);
-            let analysed = &frame.power[bands[0].0..bands[bands.len() - 1].1];
-            let sum: f32 = analysed.iter().sum();
-            let floor = power_floor(sum / analysed.len() as f32);
-            log_floor(fb_out, floor);
-            dct.apply(fb_out, &mut values[..cfg.n_ceps]);
-            let total = sum + floor;
-            for (v, &(lo, hi)) in values[cfg.n_ceps..].iter_mut().zip(bands.iter()) {
-                let e: f32 = frame.power[lo..hi].iter().sum();
-                *v = 10.0 * ((e + floor) / total).log10();
-            }
-            values[flat] = flatness_db(analysed);
+    /// Analyses `frames` of the signal whose sample `offset` is `signal[0]`; the signal must
+    /// reach back to the start of the second frame before the first one (or to the stream start).
+    fn analyse(
+        &self,
+        signal: &[f32],
+        offset: usize,
+        frames: std::ops::Range<usize>,
+    ) -> Vec<FrameFeatures> {
+        let cfg = &self.cfg;
+        let (hop, win) = (cfg.stft.hop, cfg.stft.win_len);
+        let (mut transform, mut pitch) = (self.transform.clone(), self.pitch.clone());
+        let mut phase = self.phase.clone();
+        let mut fb_out = vec![0.0; cfg.n_filters];
+        let frame_samples = |j: usize| &signal[j * hop - offset..][..win];
+        for j in frames.start.saturating_sub(2)..frames.start {
+            let frame = transform.frame(frame_samples(j));
+            phase.update(frame.spectrum, frame.power);
+        }
+        let mut out = Vec::with_capacity(frames.len());
+        for j in frames {
+            let frame = transform.frame(frame_samples(j));
+            let mut features = self.spectral(frame.power, &mut fb_out);
+            let flat = cfg.flatness_index();
             let p = pitch.estimate(frame.samples);
-            values[flat + 1] = p.voicing;
-            values[flat + 2] = p.f0_hz.max(1.0).log2();
-            values[flat + 3] = phase.update(frame.spectrum, frame.power);
-            let ms = frame.samples.iter().map(|x| x * x).sum::<f32>() / frame.samples.len() as f32;
-            out.push(FrameFeatures {
-                energy_db: (10.0 * (ms + 1e-12).log10()).max(-120.0),
-                values,
-                log_power: frame.power[bins.clone()]
-                    .iter()
-                    .map(|p| 10.0 * (p + floor).log10())
-                    .collect(),
-            });
-        });
+            features.values[flat + 1] = p.voicing;
+            features.values[flat + 2] = p.f0_hz.max(1.0).log2();
+            features.values[flat + 3] = phase.update(frame.spectrum, frame.power);
+            let ms = frame.samples.iter().map(|x| x * x).sum::<f32>() / win as f32;
+            features.energy_db = (10.0 * (ms + 1e-12).log10()).max(-120.0);
+            out.push(features);
+        }
+        out
+    }
+
+    /// The features that come from the power spectrum alone: LFCC, band energies, flatness and
+    /// the log spectrum (pitch, phase and energy are left at 0 for the caller).
+    fn spectral(&self, power: &[f32], fb_out: &mut [f32]) -> FrameFeatures {
+        let (cfg, bands) = (&self.cfg, &self.bands);
+        let mut values = vec![0.0; cfg.frame_dim()];
+        self.filterbank.apply(power, fb_out);
+        let analysed = &power[bands[0].0..bands[bands.len() - 1].1];
+        let sum: f32 = analysed.iter().sum();
+        let floor = power_floor(sum / analysed.len() as f32);
+        log_floor(fb_out, floor);
+        self.dct.apply(fb_out, &mut values[..cfg.n_ceps]);
+        let total = sum + floor;
+        for (v, &(lo, hi)) in values[cfg.n_ceps..].iter_mut().zip(bands.iter()) {
+            let e: f32 = power[lo..hi].iter().sum();
+            *v = 10.0 * ((e + floor) / total).log10();
+        }
+        let log_power: Vec<f32> = power[cfg.analysed_bins()]
+            .iter()
+            .map(|p| fastmath::db(p + floor))
+            .collect();
+        let mean = sum / analysed.len() as f32 + floor;
+        values[cfg.flatness_index()] = flatness_from_db(&log_power[..analysed.len()], mean);
+        FrameFeatures {
+            energy_db: 0.0,
+            values,
+            log_power,
+        }
     }
 }
 
-/// Spectral flatness in dB: geometric over arithmetic mean of the power (0 dB for white noise).
-pub fn flatness_db(power: &[f32]) -> f32 {
-    let n = power.len().max(1) as f32;
-    let floor = power_floor(power.iter().sum::<f32>() / n);
-    let log_mean = power.iter().map(|p| (p + floor).ln()).sum::<f32>() / n;
-    let mean = power.iter().sum::<f32>() / n + floor;
-    10.0 * (log_mean.exp() / mean).log10()
+/// Spectral flatness in dB, geometric over arithmetic mean of the power (0 dB for white noise),
+/// from the floored powers already in dB and their arithmetic mean.
+fn flatness_from_db(power_db: &[f32], mean_power: f32) -> f32 {
+    let mean_db = power_db.iter().sum::<f32>() / power_db.len().max(1) as f32;
+    mean_db - 10.0 * mean_power.log10()
 }
 
 /// One-pole DC blocker, `y[n] = x[n] - x[n-1] + R y[n-1]`, cut-off about 13 Hz at 16 kHz.
@@ -249,6 +337,7 @@ mod tests {
         let mut a = FrameAnalyzer::new(&FeatureConfig::default()).unwrap();
         let mut out = Vec::new();
         a.push(x, &mut out);
+        a.finish(&mut out);
         out
     }
 

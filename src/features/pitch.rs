@@ -8,6 +8,7 @@ use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
 
 /// Autocorrelation pitch estimator for one window; runs its own FFT at twice the window length
 /// so the autocorrelation does not wrap around.
+#[derive(Clone)]
 pub struct Pitch {
     fft: Arc<dyn RealToComplex<f32>>,
     ifft: Arc<dyn ComplexToReal<f32>>,

@@ -46,20 +46,19 @@ pub struct Frame<'a> {
     pub power: &'a [f32],
 }
 
-/// Streaming STFT: push samples, receive every complete frame.
-pub struct Stft {
-    cfg: StftConfig,
+/// Window, FFT and power spectrum of one frame at a time; the part of the STFT that does not
+/// depend on the stream, so blocks of frames can be transformed on several threads.
+#[derive(Clone)]
+pub struct FrameTransform {
     window: Vec<f32>,
     fft: Arc<dyn RealToComplex<f32>>,
-    buffer: Vec<f32>,
     fft_in: Vec<f32>,
     fft_out: Vec<Complex<f32>>,
     scratch: Vec<Complex<f32>>,
     power: Vec<f32>,
-    to_skip: usize,
 }
 
-impl Stft {
+impl FrameTransform {
     /// Plans the FFT for `cfg`.
     pub fn new(cfg: StftConfig) -> Result<Self> {
         cfg.validate()?;
@@ -70,9 +69,51 @@ impl Stft {
             fft_out: fft.make_output_vec(),
             scratch: fft.make_scratch_vec(),
             power: vec![0.0; cfg.n_bins()],
+            fft,
+        })
+    }
+
+    /// Transforms `samples` (exactly one window long).
+    pub fn frame<'a>(&'a mut self, samples: &'a [f32]) -> Frame<'a> {
+        let win = self.window.len();
+        for ((dst, &x), &w) in self
+            .fft_in
+            .iter_mut()
+            .zip(&samples[..win])
+            .zip(&self.window)
+        {
+            *dst = x * w;
+        }
+        self.fft_in[win..].iter_mut().for_each(|v| *v = 0.0);
+        self.fft
+            .process_with_scratch(&mut self.fft_in, &mut self.fft_out, &mut self.scratch)
+            .expect("buffers come from the planner");
+        for (p, c) in self.power.iter_mut().zip(&self.fft_out) {
+            *p = c.norm_sqr();
+        }
+        Frame {
+            samples,
+            spectrum: &self.fft_out,
+            power: &self.power,
+        }
+    }
+}
+
+/// Streaming STFT: push samples, receive every complete frame.
+pub struct Stft {
+    cfg: StftConfig,
+    transform: FrameTransform,
+    buffer: Vec<f32>,
+    to_skip: usize,
+}
+
+impl Stft {
+    /// Plans the FFT for `cfg`.
+    pub fn new(cfg: StftConfig) -> Result<Self> {
+        Ok(Self {
+            transform: FrameTransform::new(cfg)?,
             buffer: Vec::with_capacity(cfg.win_len),
             to_skip: 0,
-            fft,
             cfg,
         })
     }
@@ -97,12 +138,7 @@ impl Stft {
             self.buffer.extend_from_slice(&rest[..take]);
             rest = &rest[take..];
             if self.buffer.len() == win {
-                self.analyse();
-                on_frame(Frame {
-                    samples: &self.buffer,
-                    spectrum: &self.fft_out,
-                    power: &self.power,
-                });
+                on_frame(self.transform.frame(&self.buffer));
                 if hop >= win {
                     self.buffer.clear();
                     self.to_skip = hop - win;
@@ -110,25 +146,6 @@ impl Stft {
                     self.buffer.drain(..hop);
                 }
             }
-        }
-    }
-
-    fn analyse(&mut self) {
-        let win = self.cfg.win_len;
-        for ((dst, &x), &w) in self
-            .fft_in
-            .iter_mut()
-            .zip(&self.buffer[..win])
-            .zip(&self.window)
-        {
-            *dst = x * w;
-        }
-        self.fft_in[win..].iter_mut().for_each(|v| *v = 0.0);
-        self.fft
-            .process_with_scratch(&mut self.fft_in, &mut self.fft_out, &mut self.scratch)
-            .expect("buffers come from the planner");
-        for (p, c) in self.power.iter_mut().zip(&self.fft_out) {
-            *p = c.norm_sqr();
         }
     }
 }
