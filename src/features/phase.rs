@@ -47,15 +47,26 @@ impl PhaseTracker {
         let n = self.rotation.len().min(spectrum.len());
         let floor = power[..n].iter().copied().fold(0.0f32, f32::max) * 1e-3;
         let scoring = self.frames_seen >= 2 && floor > 0.0;
-        for k in 1..n {
-            let z = spectrum[k] * self.prev_spectrum[k].conj() * self.rotation[k];
-            self.dev[k] = atan2(z.im, z.re);
+        // Bin 0 (DC) has no phase to follow.
+        let bins = 1..n;
+        for (((dev, x), prev), rot) in self.dev[bins.clone()]
+            .iter_mut()
+            .zip(&spectrum[bins.clone()])
+            .zip(&self.prev_spectrum[bins.clone()])
+            .zip(&self.rotation[bins.clone()])
+        {
+            let z = x * prev.conj() * rot;
+            *dev = atan2(z.im, z.re);
         }
         let (mut num, mut den) = (0.0f32, 0.0f32);
         if scoring {
-            for k in 1..n {
-                let change = (self.dev[k] - self.prev_dev[k]).abs();
-                let w = if power[k] > floor { power[k] } else { 0.0 };
+            for ((dev, prev_dev), &p) in self.dev[bins.clone()]
+                .iter()
+                .zip(&self.prev_dev[bins.clone()])
+                .zip(&power[bins])
+            {
+                let change = (dev - prev_dev).abs();
+                let w = if p > floor { p } else { 0.0 };
                 num += w * change.min(2.0 * PI - change);
                 den += w;
             }
