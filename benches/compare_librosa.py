@@ -7,8 +7,9 @@ log, DCT to 20 LFCC plus deltas, pooling of means and deviations over 4 s segmen
 and a logistic-regression score per segment. It computes fewer features than voxguard (no
 pitch, phase or LTAS statistics), so the comparison favours Python.
 
-Both run on one core (OMP/MKL/OpenBLAS threads = 1, `voxguard -j 1`) on the same files.
-Usage:  python3 benches/compare_librosa.py VOXGUARD_BINARY FILE_OR_DIR [...]
+Both run on one core (OMP/MKL/OpenBLAS threads = 1, `voxguard -j 1`) on the same files. voxguard
+decodes on a second thread even with `-j 1`, so pin the whole run to one core for a fair figure:
+Usage:  taskset -c 0 python3 benches/compare_librosa.py VOXGUARD_BINARY FILE_OR_DIR [...]
 Needs: pip install librosa soundfile scipy numpy
 """
 import os

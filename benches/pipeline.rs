@@ -111,5 +111,10 @@ fn file_level(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, stages, file_level);
+criterion_group! {
+    name = benches;
+    // No HTML plots: they need system fonts that a build machine may not have.
+    config = Criterion::default().without_plots();
+    targets = stages, file_level
+}
 criterion_main!(benches);

@@ -1,8 +1,11 @@
 //! Training-time degradations applied to both classes, so the classifier cannot use channel
-//! properties (bandwidth, codec) as a shortcut: a telephone copy of each clip is resampled to
-//! 8 kHz, band-limited to the telephone band, companded with G.711 μ-law and brought back to the
-//! analysis rate.
+//! properties (bandwidth, codec, noise, level, length) as a shortcut: a telephone copy of each
+//! clip is resampled to 8 kHz, band-limited to the telephone band, companded with G.711 μ-law and
+//! brought back to the analysis rate; a degraded copy is cropped, rescaled and buried in coloured
+//! noise, and half the time sent through the telephone channel as well.
 
+use rand::{RngExt, SeedableRng};
+use rand_pcg::Pcg64;
 use realfft::RealFftPlanner;
 use realfft::num_complex::Complex;
 
@@ -59,6 +62,103 @@ pub fn band_pass(samples: &mut [f32], rate: u32, low: f32, high: f32) {
         .expect("buffers sized for the plan");
 }
 
+/// Range of the signal-to-noise ratio of the degraded copy, dB.
+const SNR_DB: (f32, f32) = (10.0, 30.0);
+/// Range of the gain of the degraded copy, dB (loud copies clip at full scale).
+const GAIN_DB: (f32, f32) = (-20.0, 6.0);
+/// The degraded copy keeps at least this fraction of the clip, and at least `MIN_CROP_S`.
+const MIN_CROP_FRACTION: f64 = 0.6;
+const MIN_CROP_S: f64 = 3.0;
+
+/// A degraded copy of `samples` (at `rate` Hz), all choices drawn from `seed`: a random crop
+/// (60-100 % of the clip, at least 3 s), a gain of -20 to +6 dB with clipping at full scale,
+/// noise with a power spectrum falling as `1/f^α` (α from 0, white, to 2, brown) at 10-30 dB
+/// below the speech level, and with probability 1/2 the [`telephone`] channel.
+pub fn degrade(samples: &[f32], rate: u32, seed: u64) -> Result<Vec<f32>> {
+    let mut rng = Pcg64::seed_from_u64(seed);
+    let n = samples.len();
+    let min_len = ((n as f64 * MIN_CROP_FRACTION) as usize)
+        .max((MIN_CROP_S * rate as f64) as usize)
+        .min(n);
+    let len = rng.random_range(min_len..=n);
+    let start = rng.random_range(0..=n - len);
+    let mut x = samples[start..start + len].to_vec();
+    let snr_db = rng.random_range(SNR_DB.0..SNR_DB.1);
+    let alpha = rng.random_range(0.0f32..2.0);
+    add_noise(
+        &mut x,
+        rate,
+        &coloured_noise(len, rate, alpha, &mut rng),
+        snr_db,
+    );
+    let gain = 10f32.powf(rng.random_range(GAIN_DB.0..GAIN_DB.1) / 20.0);
+    x.iter_mut().for_each(|v| *v = (*v * gain).clamp(-1.0, 1.0));
+    if rng.random::<bool>() {
+        telephone(&x, rate, rng.random())
+    } else {
+        Ok(x)
+    }
+}
+
+/// `samples` with coloured noise (spectrum `1/f^α`, α in 0..2) at 10-30 dB below the speech
+/// level, drawn from `seed`: the noisy test copy of a clip, without crop, gain or channel.
+pub fn add_test_noise(samples: &[f32], rate: u32, seed: u64) -> Vec<f32> {
+    let mut rng = Pcg64::seed_from_u64(seed);
+    let snr_db = rng.random_range(SNR_DB.0..SNR_DB.1);
+    let alpha = rng.random_range(0.0f32..2.0);
+    let noise = coloured_noise(samples.len(), rate, alpha, &mut rng);
+    let mut x = samples.to_vec();
+    add_noise(&mut x, rate, &noise, snr_db);
+    x
+}
+
+/// Adds `noise` scaled to `snr_db` below the speech level of `x`.
+fn add_noise(x: &mut [f32], rate: u32, noise: &[f32], snr_db: f32) {
+    let target = speech_power(x, rate) / 10f32.powf(snr_db / 10.0);
+    let scale = (target / mean_power(noise).max(1e-30)).sqrt();
+    x.iter_mut().zip(noise).for_each(|(v, e)| *v += scale * e);
+}
+
+fn mean_power(x: &[f32]) -> f32 {
+    x.iter().map(|v| v * v).sum::<f32>() / x.len().max(1) as f32
+}
+
+/// Mean power of the louder half of the 20 ms frames: the speech level, which pauses and padding
+/// do not dilute.
+fn speech_power(x: &[f32], rate: u32) -> f32 {
+    let frame = (rate as usize / 50).max(1);
+    let mut powers: Vec<f32> = x.chunks(frame).map(mean_power).collect();
+    powers.sort_by(f32::total_cmp);
+    let loud = &powers[powers.len() / 2..];
+    loud.iter().sum::<f32>() / loud.len().max(1) as f32
+}
+
+/// Gaussian-free coloured noise: uniform white noise shaped in the frequency domain so its power
+/// falls as `1/f^alpha` above 50 Hz (flat below).
+fn coloured_noise(n: usize, rate: u32, alpha: f32, rng: &mut Pcg64) -> Vec<f32> {
+    let mut x: Vec<f32> = (0..n).map(|_| rng.random_range(-1.0f32..1.0)).collect();
+    if n < 2 {
+        return x;
+    }
+    let mut planner = RealFftPlanner::<f32>::new();
+    let (fft, ifft) = (planner.plan_fft_forward(n), planner.plan_fft_inverse(n));
+    let mut spectrum = fft.make_output_vec();
+    fft.process(&mut x, &mut spectrum)
+        .expect("buffers sized for the plan");
+    for (k, c) in spectrum.iter_mut().enumerate() {
+        let hz = (k as f32 * rate as f32 / n as f32).max(50.0);
+        *c *= hz.powf(-alpha / 2.0) / n as f32;
+    }
+    spectrum[0] = Complex::new(0.0, 0.0);
+    if n % 2 == 0 {
+        let last = spectrum.len() - 1;
+        spectrum[last] = Complex::new(spectrum[last].re, 0.0);
+    }
+    ifft.process(&mut spectrum, &mut x)
+        .expect("buffers sized for the plan");
+    x
+}
+
 fn resample(samples: &[f32], from: u32, to: u32) -> Result<Vec<f32>> {
     let mut r = StreamResampler::new(from, to)?;
     let mut out = Vec::with_capacity(samples.len() * to as usize / from as usize + 1);
@@ -109,6 +209,68 @@ mod tests {
             assert!((y - x).abs() / x.abs() < 0.05, "{x} -> {y}");
         }
         assert_eq!(mulaw_roundtrip(0.0), 0.0);
+    }
+
+    #[test]
+    fn degrade_is_deterministic_and_keeps_the_requested_noise_level() {
+        let rate = 16_000;
+        // 5 s of a 200 Hz tone with 1 s of silence in the middle.
+        let clip: Vec<f32> = (0..5 * rate as usize)
+            .map(|i| {
+                let on = !(2 * rate as usize..3 * rate as usize).contains(&i);
+                if on {
+                    0.1 * (2.0 * std::f32::consts::PI * 200.0 * i as f32 / rate as f32).sin()
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        for seed in 0..20 {
+            let a = degrade(&clip, rate, seed).unwrap();
+            assert_eq!(a, degrade(&clip, rate, seed).unwrap());
+            assert!(
+                a.len() >= 3 * rate as usize && a.len() <= clip.len(),
+                "length {}",
+                a.len()
+            );
+            assert!(a.iter().all(|v| v.is_finite() && v.abs() <= 1.0));
+        }
+        assert_ne!(
+            degrade(&clip, rate, 1).unwrap(),
+            degrade(&clip, rate, 2).unwrap()
+        );
+        // The noise sits the requested distance below the speech level, whatever its colour.
+        let mut rng = Pcg64::seed_from_u64(3);
+        for (alpha, snr) in [(0.0f32, 10.0f32), (1.0, 20.0), (2.0, 30.0)] {
+            let noise = coloured_noise(clip.len(), rate, alpha, &mut rng);
+            let mut noisy = clip.clone();
+            add_noise(&mut noisy, rate, &noise, snr);
+            let added: Vec<f32> = noisy.iter().zip(&clip).map(|(a, b)| a - b).collect();
+            let measured = 10.0 * (speech_power(&clip, rate) / mean_power(&added)).log10();
+            assert!(
+                (measured - snr).abs() < 0.01,
+                "alpha {alpha}: {measured} dB"
+            );
+        }
+        // Brown noise has most of its power at low frequencies, white noise does not.
+        let low_share = |alpha: f32| {
+            let mut rng = Pcg64::seed_from_u64(5);
+            let mut x = coloured_noise(16_000, rate, alpha, &mut rng);
+            let total = mean_power(&x);
+            band_pass(&mut x, rate, 0.0, 500.0);
+            mean_power(&x) / total
+        };
+        // In theory 95 % for brown noise (1/16 for white); the band-pass ramp around 0 Hz removes
+        // part of the flat region below 50 Hz.
+        assert!(low_share(2.0) > 0.7, "brown {}", low_share(2.0));
+        assert!(low_share(0.0) < 0.1, "white {}", low_share(0.0));
+    }
+
+    #[test]
+    fn speech_level_ignores_pauses() {
+        let mut x = vec![0.5f32; 32_000];
+        x.extend(vec![0.0; 16_000]);
+        assert!((speech_power(&x, 16_000) - 0.25).abs() < 0.03);
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! Building a model from a labelled manifest: feature extraction (clean and telephone copies of
-//! every clip), a class-balanced logistic regression, and Platt calibration fitted on
+//! Building a model from a labelled manifest: feature extraction (clean, telephone and degraded
+//! copies of every clip), a class-balanced logistic regression, and Platt calibration fitted on
 //! out-of-fold scores (folds hold out whole generators and whole speakers).
 
 use std::path::Path;
@@ -9,7 +9,7 @@ use rayon::prelude::*;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use crate::augment::telephone;
+use crate::augment::{add_test_noise, degrade, telephone};
 use crate::dataset::{Clip, Label};
 use crate::error::{Error, Result};
 use crate::model::calibration::Platt;
@@ -25,7 +25,17 @@ pub enum Condition {
     Clean = 0,
     /// 8 kHz μ-law telephone copy.
     Telephone = 1,
+    /// Cropped, rescaled, noisy copy, half of them also through the telephone channel
+    /// ([`degrade`]); used for training only.
+    Degraded = 2,
+    /// The whole clip with coloured noise at 10-30 dB SNR ([`add_test_noise`]); used for
+    /// evaluation only, drawn apart from the degraded copy.
+    Noisy = 3,
 }
+
+/// The copies a model is trained on.
+const TRAINING_CONDITIONS: [Condition; 3] =
+    [Condition::Clean, Condition::Telephone, Condition::Degraded];
 
 /// One scored segment's pooled statistics and speech time.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,7 +50,7 @@ pub struct SegmentStats {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClipFeatures {
     /// Segments per condition; empty when the clip has too little speech.
-    pub conditions: [Vec<SegmentStats>; 2],
+    pub conditions: [Vec<SegmentStats>; 4],
 }
 
 /// Training settings.
@@ -52,6 +62,8 @@ pub struct TrainConfig {
     pub l2: f64,
     /// Folds for out-of-fold calibration.
     pub folds: usize,
+    /// Seed of the augmentation (telephone band edge, crop, gain, noise).
+    pub seed: u64,
 }
 
 impl Default for TrainConfig {
@@ -60,35 +72,44 @@ impl Default for TrainConfig {
             analysis: AnalysisConfig::default(),
             l2: 10.0,
             folds: 5,
+            seed: 0,
         }
     }
 }
 
-/// Decodes and analyses every clip (in parallel) under both conditions.
-/// `on_done` is called once per clip, for progress display.
+/// Decodes and analyses every clip (in parallel) under every [`Condition`], the copies drawn
+/// from `seed`. `on_done` is called once per clip, for progress display.
 pub fn extract(
     clips: &[Clip],
     analysis: &AnalysisConfig,
+    seed: u64,
     on_done: &(dyn Fn() + Sync),
 ) -> Vec<Result<ClipFeatures>> {
     clips
         .par_iter()
         .map(|clip| {
-            let r = clip_features(&clip.path, analysis);
+            let r = clip_features(&clip.path, analysis, seed);
             on_done();
             r
         })
         .collect()
 }
 
-fn clip_features(path: &Path, analysis: &AnalysisConfig) -> Result<ClipFeatures> {
+fn clip_features(path: &Path, analysis: &AnalysisConfig, seed: u64) -> Result<ClipFeatures> {
     let rate = analysis.features.sample_rate;
     let clean = load_mono(path, rate, analysis.max_duration_s)?;
-    // Seeded by the file name, so the copy does not depend on where the corpus is mounted.
+    // Seeded by the file name, so the copies do not depend on where the corpus is mounted.
     let name = path
         .file_name()
         .map_or(String::new(), |n| n.to_string_lossy().into_owned());
-    let phone = telephone(&clean, rate, stable_hash(&name))?;
+    let key = if seed == 0 {
+        name
+    } else {
+        format!("{seed}/{name}")
+    };
+    let phone = telephone(&clean, rate, stable_hash(&key))?;
+    let degraded = degrade(&clean, rate, stable_hash(&format!("degrade/{key}")))?;
+    let noisy = add_test_noise(&clean, rate, stable_hash(&format!("noisy/{key}")));
     let segs = |x: &[f32]| -> Result<Vec<SegmentStats>> {
         Ok(analyze_samples(x, analysis)?
             .segments
@@ -102,7 +123,12 @@ fn clip_features(path: &Path, analysis: &AnalysisConfig) -> Result<ClipFeatures>
             .collect())
     };
     Ok(ClipFeatures {
-        conditions: [segs(&clean)?, segs(&phone)?],
+        conditions: [
+            segs(&clean)?,
+            segs(&phone)?,
+            segs(&degraded)?,
+            segs(&noisy)?,
+        ],
     })
 }
 
@@ -155,11 +181,12 @@ fn rows<'a>(
         } else {
             0.5 / n_bona as f64
         };
-        for segs in &feats[i].conditions {
+        let copies = TRAINING_CONDITIONS.len() as f64;
+        for segs in TRAINING_CONDITIONS.map(|c| &feats[i].conditions[c as usize]) {
             for s in segs {
                 x.push(s.stats.as_slice());
                 y.push(if spoof { 1.0 } else { 0.0 });
-                w.push(class_w / segs.len() as f64 / 2.0);
+                w.push(class_w / segs.len() as f64 / copies);
             }
         }
     }
@@ -321,8 +348,10 @@ pub fn train_model(
             "spoof_systems": systems,
             "augmentation": [
                 "clean",
-                "telephone: 8 kHz resampling, band-pass 300 Hz to 3.0-3.8 kHz (per clip, from a hash of its file name), G.711 mu-law (continuous curve)"
+                "telephone: 8 kHz resampling, band-pass 300 Hz to 3.0-3.8 kHz (per clip, from a hash of its file name), G.711 mu-law (continuous curve)",
+                "degraded: crop to 60-100 % (at least 3 s), noise with 1/f^a spectrum (a in 0..2) at 10-30 dB SNR, gain -20..+6 dB with clipping, half of them also through the telephone channel"
             ],
+            "augmentation_seed": cfg.seed,
             "l2": cfg.l2,
             "calibration_folds": k,
             "segment": cfg.analysis.segments,

@@ -69,10 +69,10 @@ fn leave_one_system_out_eer_stays_within_bounds() {
     let clean = v["mean_system_eer"]["clean"].as_f64().unwrap();
     let phone = v["mean_system_eer"]["telephone"].as_f64().unwrap();
     eprintln!("leave-one-system-out mean EER: clean {clean:.3}, telephone {phone:.3}");
-    // Measured for model 1.2.0: 20.1 % clean, 24.2 % on telephone copies (band-passed
-    // 300 Hz to 3.0-3.8 kHz, 8 kHz, mu-law).
-    assert!(clean < 0.23, "clean {clean}");
-    assert!(phone < 0.27, "telephone {phone}");
+    // Measured for model 1.3.0's recipe: 23.0 % clean, 30.3 % on telephone copies (band-passed
+    // 300 Hz to 3.0-3.8 kHz, 8 kHz, mu-law). (1.2.0, without noise augmentation: 20.1 / 24.2.)
+    assert!(clean < 0.26, "clean {clean}");
+    assert!(phone < 0.34, "telephone {phone}");
 }
 
 /// The shipped model was trained on this corpus's manifest (its hash is in the model's
@@ -139,10 +139,46 @@ fn leave_one_family_out_reports_every_metric() {
     let spoofs: u64 = rows.iter().map(|r| r["spoof"].as_u64().unwrap()).sum();
     assert_eq!(spoofs, 716, "every synthetic clip is held out once");
     let mean = v["mean_system_eer"]["clean"].as_f64().unwrap();
-    // Measured for model 1.2.0's recipe: 33.3 % clean, 37.7 % telephone.
+    // Measured for model 1.3.0's recipe: 41.0 % clean, 44.6 % telephone (1.2.0, trained
+    // without noisy copies: 33.3 / 37.7).
     eprintln!("leave-one-family-out mean EER: clean {mean:.3}");
-    assert!(mean < 0.38, "clean {mean}");
+    assert!(mean < 0.45, "clean {mean}");
     assert_eq!(v["reliability"]["clean"].as_array().unwrap().len(), 10);
+
+    // Real speech of speakers the fold models never heard is not flagged more often through the
+    // telephone band than at full band, beyond 3 points (measured: 18.7 % clean, 8.5 %
+    // telephone, at the default synthetic threshold 0.7).
+    let clean_flagged = share(&v["reliability"]["clean"], "bonafide", |lo, _| lo >= 0.7);
+    let phone_flagged = share(&v["reliability"]["telephone"], "bonafide", |lo, _| {
+        lo >= 0.7
+    });
+    eprintln!(
+        "held-out real speech flagged: clean {clean_flagged:.3}, telephone {phone_flagged:.3}"
+    );
+    assert!(phone_flagged <= clean_flagged + 0.03);
+
+    // Noise is no way around the detector: with coloured noise at 10-30 dB SNR, held-out
+    // synthetic speech is called human (score < 0.3) no more often than clean, beyond 5 points
+    // (measured: 19.3 % clean, 18.8 % noisy; a model trained without noisy copies called 73 % of
+    // the noisy ones human).
+    let noisy = eval_json(&[
+        "--manifest",
+        manifest.to_str().unwrap(),
+        "--cv",
+        "family",
+        "--copy",
+        "noisy",
+    ]);
+    assert_eq!(noisy["copy"], "noisy");
+    let missed = |rel: &serde_json::Value| share(rel, "spoof", |_, hi| hi <= 0.3);
+    let (clean_missed, noisy_missed) = (
+        missed(&noisy["reliability"]["clean"]),
+        missed(&noisy["reliability"]["noisy"]),
+    );
+    eprintln!(
+        "held-out synthetic speech called human: clean {clean_missed:.3}, noisy {noisy_missed:.3}"
+    );
+    assert!(noisy_missed <= clean_missed + 0.05);
 
     let tmp = tempfile::tempdir().unwrap();
     let partial = tmp.path().join("families.csv");
@@ -162,4 +198,21 @@ fn leave_one_family_out_reports_every_metric() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("has no family"));
+}
+
+/// Share of a class's clips in the reliability bands `(from, to)` that `pick` selects.
+fn share(bands: &serde_json::Value, class: &str, pick: impl Fn(f64, f64) -> bool) -> f64 {
+    let bands = bands.as_array().unwrap();
+    let count = |b: &serde_json::Value| b[class].as_f64().unwrap();
+    let total: f64 = bands.iter().map(count).sum();
+    let picked: f64 = bands
+        .iter()
+        .filter(|b| {
+            // Band edges are written as 0.1 steps; compare with a little slack.
+            let (lo, hi) = (b["from"].as_f64().unwrap(), b["to"].as_f64().unwrap());
+            pick(lo + 1e-9, hi - 1e-9)
+        })
+        .map(count)
+        .sum();
+    picked / total
 }

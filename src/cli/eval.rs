@@ -18,7 +18,7 @@ use voxguard::model::Model;
 use voxguard::pipeline::AnalysisConfig;
 use voxguard::plot::det::{DetCurve, DetFigure};
 use voxguard::plot::{ImageFormat, render};
-use voxguard::train::{Calibrated, ClipFeatures, Fitted, TrainConfig};
+use voxguard::train::{Calibrated, ClipFeatures, Condition, Fitted, TrainConfig};
 
 use super::train::load_features;
 use super::{set_jobs, write_atomically};
@@ -61,13 +61,19 @@ pub struct EvalArgs {
     /// L2 penalty for the models trained by `--cv`.
     #[arg(long, default_value_t = TrainConfig::default().l2)]
     l2: f64,
-    /// Seed of the real-speaker folds of `--cv` (0 gives the folds the model card reports).
+    /// Seed of the real-speaker folds of `--cv` and of the telephone and degraded copies (0 gives
+    /// the figures the model card reports). `--seeds` varies the folds; the copies come from the
+    /// first seed.
     #[arg(long, default_value_t = 0)]
     seed: u64,
     /// Repeat `--cv` with this many seeds (seed, seed+1, ...) and report mean ± standard
     /// deviation of the summary figures.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=20))]
     seeds: u64,
+    /// The copy of every clip scored beside the clean one: the 8 kHz μ-law telephone copy, or
+    /// the clip with coloured noise at 10-30 dB SNR (never used in training).
+    #[arg(long, value_enum, default_value_t = TestCopy::Telephone)]
+    copy: TestCopy,
     /// Output format [default: table on a terminal, json otherwise].
     #[arg(long, value_enum)]
     format: Option<EvalFormat>,
@@ -83,9 +89,37 @@ pub struct EvalArgs {
     quiet: bool,
 }
 
+/// The second condition of the tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum TestCopy {
+    /// 8 kHz μ-law telephone band.
+    Telephone,
+    /// Coloured noise at 10-30 dB SNR.
+    Noisy,
+}
+
+impl TestCopy {
+    fn condition(self) -> Condition {
+        match self {
+            TestCopy::Telephone => Condition::Telephone,
+            TestCopy::Noisy => Condition::Noisy,
+        }
+    }
+
+    /// Key in the JSON output and heading in the tables.
+    fn name(self) -> &'static str {
+        match self {
+            TestCopy::Telephone => "telephone",
+            TestCopy::Noisy => "noisy",
+        }
+    }
+}
+
 /// One evaluation run: the table rows, the summaries and the scores behind them.
 struct Outcome {
-    /// Per generator (or family): clean and telephone metrics.
+    /// What the second column measures.
+    copy: TestCopy,
+    /// Per generator (or family): clean and copy metrics.
     rows: Vec<(SystemMetrics, SystemMetrics)>,
     /// All spoofs against all bonafide clips, when that is one model's scores (or a mean over
     /// fold models of such figures).
@@ -141,7 +175,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
                 features: model.file.features.clone(),
                 ..AnalysisConfig::default()
             };
-            let (clips, feats) = load_features(&args.manifest, &analysis, args.quiet)?;
+            let (clips, feats) = load_features(&args.manifest, &analysis, args.seed, args.quiet)?;
             let title = format!(
                 "model {} v{} ({}) on {}: every clip scored by the one model",
                 model.file.name,
@@ -156,11 +190,18 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
                 },
                 calibration: model.file.calibration,
             };
-            (title, vec![score_model(&calibrated, &clips, &feats)])
+            (
+                title,
+                vec![score_model(&calibrated, &clips, &feats, args.copy)],
+            )
         }
         Some(cv) => {
-            let (clips, feats) =
-                load_features(&args.manifest, &AnalysisConfig::default(), args.quiet)?;
+            let (clips, feats) = load_features(
+                &args.manifest,
+                &AnalysisConfig::default(),
+                args.seed,
+                args.quiet,
+            )?;
             let title = match cv {
                 Cv::System => {
                     "leave-one-system-out: each generator scored by models trained (and \
@@ -183,8 +224,9 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
                         l2: args.l2,
                         k: 5,
                         seed,
+                        copy: args.copy.condition(),
                     };
-                    cross_validate(cv, &clips, &feats, &families, &cfg)
+                    cross_validate(cv, &clips, &feats, &families, &cfg, args.copy)
                 })
                 .collect::<anyhow::Result<Vec<_>>>()?;
             (title.to_string(), outcomes)
@@ -200,15 +242,20 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
         EvalFormat::Json => print_json(&title, &outcomes, args.seed),
     }
     if let Some(path) = &args.plot {
-        plot_det(path, &outcomes[0].sets, args.cv.is_some())?;
+        plot_det(path, &outcomes[0], args.cv.is_some())?;
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn score_model(model: &Calibrated, clips: &[Clip], feats: &[ClipFeatures]) -> Outcome {
+fn score_model(
+    model: &Calibrated,
+    clips: &[Clip],
+    feats: &[ClipFeatures],
+    copy: TestCopy,
+) -> Outcome {
     let all: Vec<usize> = (0..clips.len()).collect();
     let mut sets: [ScoreSet; 2] = Default::default();
-    score_clips(model, clips, feats, &all, &mut sets);
+    score_clips(model, clips, feats, &all, copy.condition(), &mut sets);
     let [clean, phone] = sets;
     let rows = clean
         .per_system()
@@ -216,6 +263,7 @@ fn score_model(model: &Calibrated, clips: &[Clip], feats: &[ClipFeatures]) -> Ou
         .zip(phone.per_system())
         .collect();
     Outcome {
+        copy,
         rows,
         pooled: Some((clean.pooled(), phone.pooled())),
         sets: [vec![clean], vec![phone]],
@@ -228,6 +276,7 @@ fn cross_validate(
     feats: &[ClipFeatures],
     families: &Families,
     cfg: &CvConfig,
+    copy: TestCopy,
 ) -> anyhow::Result<Outcome> {
     // Rows are keyed by what is held out: for families, the family.
     let keyed = match cv {
@@ -241,6 +290,7 @@ fn cross_validate(
     let (clean_rows, clean_pooled) = summarize(&keyed, &clean);
     let (phone_rows, phone_pooled) = summarize(&keyed, &phone);
     Ok(Outcome {
+        copy,
         rows: clean_rows.into_iter().zip(phone_rows).collect(),
         pooled: (cv == Cv::Speaker).then_some((clean_pooled, phone_pooled)),
         sets: [clean, phone],
@@ -263,7 +313,8 @@ fn spread(values: &[f64]) -> (f64, f64) {
 fn seed_summary(outcomes: &[Outcome]) -> Vec<(String, Vec<f64>)> {
     let mut out = Vec::new();
     let means: Vec<_> = outcomes.iter().map(Outcome::mean).collect();
-    for (cond, pick) in [("clean", 0), ("telephone", 1)] {
+    let copy = outcomes[0].copy.name();
+    for (cond, pick) in [("clean", 0), (copy, 1)] {
         let get =
             |m: &(SystemMetrics, SystemMetrics)| if pick == 0 { m.0.clone() } else { m.1.clone() };
         out.push((
@@ -284,23 +335,31 @@ fn seed_summary(outcomes: &[Outcome]) -> Vec<(String, Vec<f64>)> {
 
 fn print_json(title: &str, outcomes: &[Outcome], first_seed: u64) {
     let first = &outcomes[0];
-    let (mean_clean, mean_phone) = first.mean();
+    let copy = first.copy.name();
+    let pair = |c: Value, t: Value| {
+        let mut m = serde_json::Map::new();
+        m.insert("clean".into(), c);
+        m.insert(copy.into(), t);
+        Value::Object(m)
+    };
+    let (mean_clean, mean_copy) = first.mean();
     let systems: Vec<Value> = first
         .rows
         .iter()
         .map(|(c, t)| {
-            json!({
+            let mut row = json!({
                 "system": c.system,
                 "spoof": c.spoof,
                 "bonafide": c.bonafide,
                 "eer_clean": c.eer,
-                "eer_telephone": t.eer,
                 "clean": metrics_json(c),
-                "telephone": metrics_json(t),
-            })
+            });
+            row[format!("eer_{copy}")] = json!(t.eer);
+            row[copy] = metrics_json(t);
+            row
         })
         .collect();
-    let [rel_clean, rel_phone] = first.reliability();
+    let [rel_clean, rel_copy] = first.reliability();
     let seeds: Vec<Value> = seed_summary(outcomes)
         .into_iter()
         .map(|(name, v)| {
@@ -311,12 +370,13 @@ fn print_json(title: &str, outcomes: &[Outcome], first_seed: u64) {
     let doc = json!({
         "description": title,
         "seed": first_seed,
+        "copy": copy,
         "systems": systems,
-        "mean_system_eer": {"clean": mean_clean.eer, "telephone": mean_phone.eer},
-        "mean_system": {"clean": metrics_json(&mean_clean), "telephone": metrics_json(&mean_phone)},
-        "pooled_eer": first.pooled.as_ref().map(|(c, t)| json!({"clean": c.eer, "telephone": t.eer})),
-        "pooled": first.pooled.as_ref().map(|(c, t)| json!({"clean": metrics_json(c), "telephone": metrics_json(t)})),
-        "reliability": {"clean": rel_clean, "telephone": rel_phone},
+        "mean_system_eer": pair(json!(mean_clean.eer), json!(mean_copy.eer)),
+        "mean_system": pair(metrics_json(&mean_clean), metrics_json(&mean_copy)),
+        "pooled_eer": first.pooled.as_ref().map(|(c, t)| pair(json!(c.eer), json!(t.eer))),
+        "pooled": first.pooled.as_ref().map(|(c, t)| pair(metrics_json(c), metrics_json(t))),
+        "reliability": pair(json!(rel_clean), json!(rel_copy)),
         "seeds": seeds,
     });
     println!(
@@ -330,7 +390,15 @@ fn print_table(title: &str, outcomes: &[Outcome], first_seed: u64) {
     println!("{title}");
     println!(
         "{:<28} {:>5} {:>5} | {:>6} {:>6} {:>5} | {:>6} {:>6} {:>5}",
-        "", "", "", "clean", "", "", "telephone copy", "", ""
+        "",
+        "",
+        "",
+        "clean",
+        "",
+        "",
+        format!("{} copy", first.copy.name()),
+        "",
+        ""
     );
     println!(
         "{:<28} {:>5} {:>5} | {:>6} {:>6} {:>5} | {:>6} {:>6} {:>5}",
@@ -364,7 +432,7 @@ fn print_table(title: &str, outcomes: &[Outcome], first_seed: u64) {
             t,
         );
     }
-    let [rel_clean, rel_phone] = first.reliability();
+    let [rel_clean, rel_copy] = first.reliability();
     println!(
         "\nreliability of the calibrated scores (all models pooled; classes weighted equally)"
     );
@@ -380,7 +448,7 @@ fn print_table(title: &str, outcomes: &[Outcome], first_seed: u64) {
         "mean pred",
         "observed"
     );
-    for (c, t) in rel_clean.iter().zip(&rel_phone) {
+    for (c, t) in rel_clean.iter().zip(&rel_copy) {
         println!(
             "{:.1}-{:.1}     | {:>5} {:>5} {:>9.3} {:>8.3} | {:>5} {:>5} {:>9.3} {:>8.3}",
             c.from,
@@ -410,9 +478,10 @@ fn print_table(title: &str, outcomes: &[Outcome], first_seed: u64) {
 /// Draws the DET curves of both conditions; cross-validation folds are pooled into one curve
 /// (the figure says so; each fold model is calibrated, but pooled curves can still be
 /// pessimistic next to the per-fold EERs of the table).
-fn plot_det(path: &Path, sets: &[Vec<ScoreSet>; 2], cv: bool) -> anyhow::Result<()> {
+fn plot_det(path: &Path, outcome: &Outcome, cv: bool) -> anyhow::Result<()> {
     let format = ImageFormat::from_path(path)?;
-    let curves = ["clean", "telephone copy"]
+    let sets = &outcome.sets;
+    let curves = ["clean".to_string(), format!("{} copy", outcome.copy.name())]
         .iter()
         .zip(sets)
         .map(|(label, folds)| {

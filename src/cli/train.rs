@@ -30,6 +30,10 @@ pub struct TrainArgs {
     /// L2 penalty of the logistic regression.
     #[arg(long, default_value_t = TrainConfig::default().l2)]
     l2: f64,
+    /// Seed of the augmentation (telephone band edge, crop, gain, noise); 0 gives the shipped
+    /// model.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
     /// Version string written into the model.
     #[arg(long, default_value = "1.0.0")]
     model_version: String,
@@ -46,9 +50,10 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
     set_jobs(args.jobs)?;
     let cfg = TrainConfig {
         l2: args.l2,
+        seed: args.seed,
         ..TrainConfig::default()
     };
-    let (clips, feats) = load_features(&args.manifest, &cfg.analysis, args.quiet)?;
+    let (clips, feats) = load_features(&args.manifest, &cfg.analysis, cfg.seed, args.quiet)?;
     for s in &args.exclude_systems {
         if !clips.iter().any(|c| &c.system == s) {
             bail!("--exclude-systems: no system {s:?} in the manifest");
@@ -80,16 +85,17 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Reads a manifest and analyses its clips; clips that fail to decode are reported on stderr
-/// and left out.
+/// Reads a manifest and analyses its clips and their copies (augmentation drawn from `seed`);
+/// clips that fail to decode are reported on stderr and left out.
 pub fn load_features(
     manifest: &Path,
     analysis: &AnalysisConfig,
+    seed: u64,
     quiet: bool,
 ) -> anyhow::Result<(Vec<Clip>, Vec<ClipFeatures>)> {
     let clips = read_manifest(manifest)?;
     let pb = progress::bar(clips.len(), quiet, "analysing");
-    let results = extract(&clips, analysis, &|| pb.inc(1));
+    let results = extract(&clips, analysis, seed, &|| pb.inc(1));
     pb.finish_and_clear();
     let mut kept = (Vec::new(), Vec::new());
     for (clip, r) in clips.into_iter().zip(results) {

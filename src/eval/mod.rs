@@ -89,18 +89,20 @@ impl ScoreSet {
     }
 }
 
-/// Clip scores (calibrated log-likelihood ratios) of a model under both conditions.
+/// Clip scores (calibrated log-likelihood ratios) of a model on the clean clips (`sets[0]`) and
+/// on their `copy` (`sets[1]`: the telephone or the noisy copy).
 pub fn score_clips(
     model: &Calibrated,
     clips: &[Clip],
     feats: &[ClipFeatures],
     which: &[usize],
+    copy: Condition,
     sets: &mut [ScoreSet; 2],
 ) {
     for &i in which {
-        for cond in [Condition::Clean, Condition::Telephone] {
+        for (set, cond) in sets.iter_mut().zip([Condition::Clean, copy]) {
             if let Some(s) = model.clip_llr(&feats[i].conditions[cond as usize]) {
-                sets[cond as usize].add(i, &clips[i], s);
+                set.add(i, &clips[i], s);
             }
         }
     }
@@ -167,6 +169,8 @@ pub struct CvConfig {
     pub k: usize,
     /// Changes which real speakers share a fold (0 is the recorded default).
     pub seed: u64,
+    /// The copy scored beside the clean clips: telephone or noisy.
+    pub copy: Condition,
 }
 
 /// The real-speaker fold of a clip under `seed`.
@@ -273,7 +277,7 @@ fn run_fold(
 ) -> Result<[ScoreSet; 2]> {
     let mut sets: [ScoreSet; 2] = Default::default();
     let model = fit_calibrated(clips, feats, train, cv.l2, cv.k)?;
-    score_clips(&model, keyed, feats, test, &mut sets);
+    score_clips(&model, keyed, feats, test, cv.copy, &mut sets);
     Ok(sets)
 }
 
@@ -361,6 +365,7 @@ mod tests {
             l2: 1.0,
             k: 5,
             seed,
+            copy: Condition::Telephone,
         };
         let speakers: Vec<Clip> = (0..50).map(|i| clip(&format!("spk{i}"))).collect();
         let folds = |seed| {
