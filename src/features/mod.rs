@@ -342,6 +342,23 @@ mod tests {
     }
 
     #[test]
+    fn blocks_and_chunking_do_not_change_any_frame() {
+        // 30 s is several parallel blocks; pushing it in odd-sized chunks must give the same
+        // frames, bit for bit, as pushing it whole.
+        let x = noise(16_000 * 30, 11);
+        let whole = analyse(&x);
+        let cfg = FeatureConfig::default();
+        assert_eq!(whole.len(), stft::frame_count(x.len(), cfg.stft.win_len, cfg.stft.hop));
+        let mut a = FrameAnalyzer::new(&cfg).unwrap();
+        let mut chunked = Vec::new();
+        for c in x.chunks(997) {
+            a.push(c, &mut chunked);
+        }
+        a.finish(&mut chunked);
+        assert_eq!(chunked, whole);
+    }
+
+    #[test]
     fn silence_dc_and_clipping_stay_finite() {
         for x in [vec![0.0; 8000], vec![0.7; 8000], vec![1.0; 8000], {
             let mut v = noise(8000, 1);
