@@ -348,7 +348,10 @@ mod tests {
         let x = noise(16_000 * 30, 11);
         let whole = analyse(&x);
         let cfg = FeatureConfig::default();
-        assert_eq!(whole.len(), stft::frame_count(x.len(), cfg.stft.win_len, cfg.stft.hop));
+        assert_eq!(
+            whole.len(),
+            stft::frame_count(x.len(), cfg.stft.win_len, cfg.stft.hop)
+        );
         let mut a = FrameAnalyzer::new(&cfg).unwrap();
         let mut chunked = Vec::new();
         for c in x.chunks(997) {
