@@ -14,6 +14,7 @@ use crate::dataset::{Clip, Label};
 use crate::error::{Error, Result};
 use crate::model::calibration::Platt;
 use crate::model::logistic::{LogisticRegression, Standardizer};
+use crate::model::mlp::{Mlp, MlpConfig};
 use crate::model::{MODEL_FORMAT, MODEL_FORMAT_VERSION, ModelFile};
 use crate::pipeline::{AnalysisConfig, analyze_samples, load_mono};
 use crate::segment::stat_names;
@@ -132,13 +133,42 @@ fn clip_features(path: &Path, analysis: &AnalysisConfig, seed: u64) -> Result<Cl
     })
 }
 
+/// Which classifier [`fit`] trains.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ClassifierKind {
+    /// L2 logistic regression (the shipped model type).
+    #[default]
+    Logistic,
+    /// One-hidden-layer perceptron, 16 tanh units (for comparison; cannot be saved).
+    Mlp,
+}
+
+/// A fitted classifier on standardised statistics.
+#[derive(Debug, Clone)]
+pub enum Classifier {
+    /// Logistic regression.
+    Logistic(LogisticRegression),
+    /// Multilayer perceptron.
+    Mlp(Mlp),
+}
+
+impl Classifier {
+    /// Log-odds for one standardised row.
+    pub fn logit(&self, z: &[f64]) -> f64 {
+        match self {
+            Classifier::Logistic(m) => m.logit(z),
+            Classifier::Mlp(m) => m.logit(z),
+        }
+    }
+}
+
 /// A classifier fitted on a subset of clips (before calibration).
 #[derive(Debug, Clone)]
 pub struct Fitted {
     /// Feature standardisation.
     pub standardizer: Standardizer,
-    /// Logistic regression.
-    pub classifier: LogisticRegression,
+    /// The classifier.
+    pub classifier: Classifier,
 }
 
 impl Fitted {
@@ -197,8 +227,14 @@ fn rows<'a>(
     (x, y, w)
 }
 
-/// Fits standardiser and classifier on the clips in `selected`.
-pub fn fit(clips: &[Clip], feats: &[ClipFeatures], selected: &[usize], l2: f64) -> Result<Fitted> {
+/// Fits standardiser and a classifier of `kind` on the clips in `selected`.
+pub fn fit(
+    clips: &[Clip],
+    feats: &[ClipFeatures],
+    selected: &[usize],
+    l2: f64,
+    kind: ClassifierKind,
+) -> Result<Fitted> {
     let (x, y, w) = rows(clips, feats, selected);
     let has_both = y.contains(&1.0) && y.contains(&0.0);
     if !has_both {
@@ -223,7 +259,20 @@ pub fn fit(clips: &[Clip], feats: &[ClipFeatures], selected: &[usize], l2: f64) 
             *v = (*v - mean) / scale;
         }
     }
-    let classifier = LogisticRegression::fit(m.view(), &y, &w, l2);
+    let classifier = match kind {
+        ClassifierKind::Logistic => {
+            Classifier::Logistic(LogisticRegression::fit(m.view(), &y, &w, l2))
+        }
+        ClassifierKind::Mlp => Classifier::Mlp(Mlp::fit(
+            m.view(),
+            &y,
+            &w,
+            &MlpConfig {
+                l2,
+                ..MlpConfig::default()
+            },
+        )),
+    };
     Ok(Fitted {
         standardizer,
         classifier,
@@ -283,6 +332,7 @@ pub fn fit_calibrated(
     selected: &[usize],
     l2: f64,
     k: usize,
+    kind: ClassifierKind,
 ) -> Result<Calibrated> {
     let sel_clips: Vec<Clip> = selected.iter().map(|&i| clips[i].clone()).collect();
     let systems = spoof_systems(&sel_clips);
@@ -295,7 +345,7 @@ pub fn fit_calibrated(
         if test.is_empty() || train.is_empty() {
             continue;
         }
-        let fitted = fit(clips, feats, &train, l2)?;
+        let fitted = fit(clips, feats, &train, l2, kind)?;
         let (x, yy, ww) = rows(clips, feats, &test);
         raw.extend(x.iter().map(|s| fitted.segment_logit(s)));
         y.extend(yy);
@@ -303,7 +353,7 @@ pub fn fit_calibrated(
     }
     Ok(Calibrated {
         calibration: Platt::fit(&raw, &y, &w),
-        fitted: fit(clips, feats, selected, l2)?,
+        fitted: fit(clips, feats, selected, l2, kind)?,
     })
 }
 
@@ -322,7 +372,12 @@ pub fn train_model(
     let Calibrated {
         fitted,
         calibration,
-    } = fit_calibrated(clips, feats, selected, cfg.l2, k)?;
+    } = fit_calibrated(clips, feats, selected, cfg.l2, k, ClassifierKind::Logistic)?;
+    let Classifier::Logistic(classifier) = fitted.classifier else {
+        return Err(Error::Config(
+            "a model file stores a logistic regression only".into(),
+        ));
+    };
     let n_bona = selected
         .iter()
         .filter(|&&i| clips[i].label == Label::Bonafide)
@@ -338,7 +393,7 @@ pub fn train_model(
         stats: stat_names(&cfg.analysis.features),
         features: cfg.analysis.features.clone(),
         standardizer: fitted.standardizer,
-        classifier: fitted.classifier,
+        classifier,
         calibration,
         training: json!({
             "data": provenance,

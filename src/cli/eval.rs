@@ -18,7 +18,9 @@ use voxguard::model::Model;
 use voxguard::pipeline::AnalysisConfig;
 use voxguard::plot::det::{DetCurve, DetFigure};
 use voxguard::plot::{ImageFormat, render};
-use voxguard::train::{Calibrated, ClipFeatures, Condition, Fitted, TrainConfig};
+use voxguard::train::{
+    Calibrated, Classifier, ClassifierKind, ClipFeatures, Condition, Fitted, TrainConfig,
+};
 
 use super::train::load_features;
 use super::{set_jobs, write_atomically};
@@ -58,6 +60,9 @@ pub struct EvalArgs {
     /// `system,family` CSV for `--cv family` [default: the built-in models/families.csv].
     #[arg(long)]
     families: Option<PathBuf>,
+    /// Classifier of the models trained by `--cv` (the shipped model is a logistic regression).
+    #[arg(long, value_enum, default_value_t = ClassifierKind::Logistic)]
+    classifier: ClassifierKind,
     /// L2 penalty for the models trained by `--cv`.
     #[arg(long, default_value_t = TrainConfig::default().l2)]
     l2: f64,
@@ -186,7 +191,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
             let calibrated = Calibrated {
                 fitted: Fitted {
                     standardizer: model.file.standardizer.clone(),
-                    classifier: model.file.classifier.clone(),
+                    classifier: Classifier::Logistic(model.file.classifier.clone()),
                 },
                 calibration: model.file.calibration,
             };
@@ -225,11 +230,16 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
                         k: 5,
                         seed,
                         copy: args.copy.condition(),
+                        classifier: args.classifier,
                     };
                     cross_validate(cv, &clips, &feats, &families, &cfg, args.copy)
                 })
                 .collect::<anyhow::Result<Vec<_>>>()?;
-            (title.to_string(), outcomes)
+            let title = match args.classifier {
+                ClassifierKind::Logistic => title.to_string(),
+                ClassifierKind::Mlp => format!("{title} [classifier: MLP, 16 tanh units]"),
+            };
+            (title, outcomes)
         }
     };
     let format = args.format.unwrap_or(if std::io::stdout().is_terminal() {

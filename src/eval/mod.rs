@@ -13,7 +13,9 @@ use serde::Serialize;
 
 use crate::dataset::{Clip, Label};
 use crate::error::{Error, Result};
-use crate::train::{Calibrated, ClipFeatures, Condition, fit_calibrated, stable_hash};
+use crate::train::{
+    Calibrated, ClassifierKind, ClipFeatures, Condition, fit_calibrated, stable_hash,
+};
 
 /// Metrics of one generator (or family, or all pooled) against real speech, with counts.
 #[derive(Debug, Clone, Serialize)]
@@ -171,6 +173,8 @@ pub struct CvConfig {
     pub seed: u64,
     /// The copy scored beside the clean clips: telephone or noisy.
     pub copy: Condition,
+    /// The classifier every fold model uses.
+    pub classifier: ClassifierKind,
 }
 
 /// The real-speaker fold of a clip under `seed`.
@@ -276,7 +280,7 @@ fn run_fold(
     cv: &CvConfig,
 ) -> Result<[ScoreSet; 2]> {
     let mut sets: [ScoreSet; 2] = Default::default();
-    let model = fit_calibrated(clips, feats, train, cv.l2, cv.k)?;
+    let model = fit_calibrated(clips, feats, train, cv.l2, cv.k, cv.classifier)?;
     score_clips(&model, keyed, feats, test, cv.copy, &mut sets);
     Ok(sets)
 }
@@ -366,6 +370,7 @@ mod tests {
             k: 5,
             seed,
             copy: Condition::Telephone,
+            classifier: ClassifierKind::Logistic,
         };
         let speakers: Vec<Clip> = (0..50).map(|i| clip(&format!("spk{i}"))).collect();
         let folds = |seed| {

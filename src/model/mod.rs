@@ -5,6 +5,7 @@
 pub mod calibration;
 pub mod linalg;
 pub mod logistic;
+pub mod mlp;
 
 use std::path::{Path, PathBuf};
 
