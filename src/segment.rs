@@ -207,10 +207,13 @@ const VOICED: f32 = 0.5;
 /// mean is left out: it is the level), of their deltas, of the band energies and of flatness.
 pub fn pool(frames: &[FrameFeatures], mask: &[bool], feat: &FeatureConfig) -> Vec<f32> {
     let nc = feat.n_ceps;
-    let ceps: Vec<Vec<f32>> = frames.iter().map(|f| f.values[..nc].to_vec()).collect();
-    let d = deltas(&ceps, 2);
     let speech = |i: &usize| mask[*i];
     let idx: Vec<usize> = (0..frames.len()).filter(speech).collect();
+    let ceps: Vec<Vec<f32>> = frames.iter().map(|f| f.values[..nc].to_vec()).collect();
+    // Deltas run over the speech frames alone, joined, so what fills the pauses (digital silence,
+    // dither, a noise floor) cannot reach them through the frames next to a pause.
+    let speech_ceps: Vec<Vec<f32>> = idx.iter().map(|&i| ceps[i].clone()).collect();
+    let d = deltas(&speech_ceps, 2);
     let mean_std = |get: &dyn Fn(usize) -> f32| -> (f32, f32) {
         let n = idx.len() as f64;
         let mean = idx.iter().map(|&i| get(i) as f64).sum::<f64>() / n;
@@ -225,7 +228,12 @@ pub fn pool(frames: &[FrameFeatures], mask: &[bool], feat: &FeatureConfig) -> Ve
     let ceps_ms: Vec<(f32, f32)> = (0..nc).map(|c| mean_std(&|i| ceps[i][c])).collect();
     out.extend(ceps_ms[1..].iter().map(|m| m.0));
     out.extend(ceps_ms.iter().map(|m| m.1));
-    out.extend((0..nc).map(|c| mean_std(&|i| d[i][c]).1));
+    out.extend((0..nc).map(|c| {
+        let n = d.len() as f64;
+        let mean = d.iter().map(|v| v[c] as f64).sum::<f64>() / n;
+        let var = d.iter().map(|v| (v[c] as f64 - mean).powi(2)).sum::<f64>() / n;
+        var.sqrt() as f32
+    }));
     let band_ms: Vec<(f32, f32)> = (0..feat.n_bands + 1)
         .map(|b| mean_std(&|i| frames[i].values[nc + b]))
         .collect();
