@@ -39,16 +39,21 @@ pub fn band_pass(samples: &mut [f32], rate: u32, low: f32, high: f32) {
     if n < 2 {
         return;
     }
+    const EDGE_HZ: f32 = 100.0;
+    let ramp = |x: f32| 0.5 - 0.5 * (std::f32::consts::PI * x.clamp(0.0, 1.0)).cos();
+    shape_spectrum(samples, rate, |f| {
+        ramp((f - (low - EDGE_HZ / 2.0)) / EDGE_HZ) * ramp(((high + EDGE_HZ / 2.0) - f) / EDGE_HZ)
+    });
+}
+
+/// Multiplies the spectrum of the whole of `samples` (at least 2) by `gain(frequency in Hz)`.
+fn shape_spectrum(samples: &mut [f32], rate: u32, gain: impl Fn(f32) -> f32) {
+    let n = samples.len();
     let mut planner = RealFftPlanner::<f32>::new();
     let (fft, ifft) = (planner.plan_fft_forward(n), planner.plan_fft_inverse(n));
     let mut spectrum = fft.make_output_vec();
     fft.process(samples, &mut spectrum)
         .expect("buffers sized for the plan");
-    const EDGE_HZ: f32 = 100.0;
-    let gain = |f: f32| {
-        let ramp = |x: f32| 0.5 - 0.5 * (std::f32::consts::PI * x.clamp(0.0, 1.0)).cos();
-        ramp((f - (low - EDGE_HZ / 2.0)) / EDGE_HZ) * ramp(((high + EDGE_HZ / 2.0) - f) / EDGE_HZ)
-    };
     for (k, c) in spectrum.iter_mut().enumerate() {
         *c *= gain(k as f32 * rate as f32 / n as f32) / n as f32;
     }
@@ -140,22 +145,14 @@ fn coloured_noise(n: usize, rate: u32, alpha: f32, rng: &mut Pcg64) -> Vec<f32> 
     if n < 2 {
         return x;
     }
-    let mut planner = RealFftPlanner::<f32>::new();
-    let (fft, ifft) = (planner.plan_fft_forward(n), planner.plan_fft_inverse(n));
-    let mut spectrum = fft.make_output_vec();
-    fft.process(&mut x, &mut spectrum)
-        .expect("buffers sized for the plan");
-    for (k, c) in spectrum.iter_mut().enumerate() {
-        let hz = (k as f32 * rate as f32 / n as f32).max(50.0);
-        *c *= hz.powf(-alpha / 2.0) / n as f32;
-    }
-    spectrum[0] = Complex::new(0.0, 0.0);
-    if n % 2 == 0 {
-        let last = spectrum.len() - 1;
-        spectrum[last] = Complex::new(spectrum[last].re, 0.0);
-    }
-    ifft.process(&mut spectrum, &mut x)
-        .expect("buffers sized for the plan");
+    // No DC; flat below 50 Hz.
+    shape_spectrum(&mut x, rate, |hz| {
+        if hz == 0.0 {
+            0.0
+        } else {
+            hz.max(50.0).powf(-alpha / 2.0)
+        }
+    });
     x
 }
 

@@ -95,8 +95,12 @@ impl ChannelChain {
     }
 
     fn analyse_resampled(&mut self) {
-        self.frames.clear();
         self.analyzer.push(&self.resampled, &mut self.frames);
+        self.segment_frames();
+    }
+
+    /// Hands the analysed frames to the segmenter.
+    fn segment_frames(&mut self) {
         for f in self.frames.drain(..) {
             self.segmenter.push(f);
         }
@@ -107,9 +111,7 @@ impl ChannelChain {
         self.resampler.finish(&mut self.resampled);
         self.analyse_resampled();
         self.analyzer.finish(&mut self.frames);
-        for f in self.frames.drain(..) {
-            self.segmenter.push(f);
-        }
+        self.segment_frames();
         let (segments, speech_s) = self.segmenter.finish(duration_s);
         ChannelAnalysis {
             channel,

@@ -209,31 +209,21 @@ pub fn pool(frames: &[FrameFeatures], mask: &[bool], feat: &FeatureConfig) -> Ve
     let nc = feat.n_ceps;
     let speech = |i: &usize| mask[*i];
     let idx: Vec<usize> = (0..frames.len()).filter(speech).collect();
-    let ceps: Vec<Vec<f32>> = frames.iter().map(|f| f.values[..nc].to_vec()).collect();
     // Deltas run over the speech frames alone, joined, so what fills the pauses (digital silence,
     // dither, a noise floor) cannot reach them through the frames next to a pause.
-    let speech_ceps: Vec<Vec<f32>> = idx.iter().map(|&i| ceps[i].clone()).collect();
+    let speech_ceps: Vec<Vec<f32>> = idx
+        .iter()
+        .map(|&i| frames[i].values[..nc].to_vec())
+        .collect();
     let d = deltas(&speech_ceps, 2);
-    let mean_std = |get: &dyn Fn(usize) -> f32| -> (f32, f32) {
-        let n = idx.len() as f64;
-        let mean = idx.iter().map(|&i| get(i) as f64).sum::<f64>() / n;
-        let var = idx
-            .iter()
-            .map(|&i| (get(i) as f64 - mean).powi(2))
-            .sum::<f64>()
-            / n;
-        (mean as f32, var.sqrt() as f32)
-    };
+    let mean_std = |get: &dyn Fn(usize) -> f32| mean_std(idx.iter().map(|&i| get(i)));
     let mut out = Vec::with_capacity(3 * nc + 2 * feat.n_bands + 1);
-    let ceps_ms: Vec<(f32, f32)> = (0..nc).map(|c| mean_std(&|i| ceps[i][c])).collect();
+    let ceps_ms: Vec<(f32, f32)> = (0..nc)
+        .map(|c| mean_std(&|i| frames[i].values[c]))
+        .collect();
     out.extend(ceps_ms[1..].iter().map(|m| m.0));
     out.extend(ceps_ms.iter().map(|m| m.1));
-    out.extend((0..nc).map(|c| {
-        let n = d.len() as f64;
-        let mean = d.iter().map(|v| v[c] as f64).sum::<f64>() / n;
-        let var = d.iter().map(|v| (v[c] as f64 - mean).powi(2)).sum::<f64>() / n;
-        var.sqrt() as f32
-    }));
+    out.extend((0..nc).map(|c| self::mean_std(d.iter().map(|v| v[c])).1));
     let band_ms: Vec<(f32, f32)> = (0..feat.n_bands + 1)
         .map(|b| mean_std(&|i| frames[i].values[nc + b]))
         .collect();
@@ -254,6 +244,14 @@ pub fn pool(frames: &[FrameFeatures], mask: &[bool], feat: &FeatureConfig) -> Ve
     out.extend([ph_mean, ph_std]);
     out.extend(ltas_fine_structure(frames, &idx));
     out
+}
+
+/// Mean and (population) standard deviation of `values`, accumulated in double precision.
+fn mean_std(values: impl Iterator<Item = f32> + Clone) -> (f32, f32) {
+    let n = values.clone().count() as f64;
+    let mean = values.clone().map(|v| v as f64).sum::<f64>() / n;
+    let var = values.map(|v| (v as f64 - mean).powi(2)).sum::<f64>() / n;
+    (mean as f32, var.sqrt() as f32)
 }
 
 /// Spread of log2 F0 over the voiced frames, and the mean step between consecutive voiced frames
