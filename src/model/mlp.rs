@@ -157,24 +157,22 @@ mod tests {
             ..MlpConfig::default()
         };
         let mlp = Mlp::fit(z.view(), &y, &w, &cfg);
-        let correct = z
-            .rows()
-            .into_iter()
-            .zip(&y)
-            .filter(|(r, label)| (mlp.logit(r.as_slice().unwrap()) > 0.0) == (**label == 1.0))
-            .count();
+        // Rows whose log-odds have the sign of their label.
+        let right = |logit: &dyn Fn(&[f64]) -> f64| {
+            z.rows()
+                .into_iter()
+                .zip(&y)
+                .filter(|(r, label)| (logit(r.as_slice().unwrap()) > 0.0) == (**label == 1.0))
+                .count()
+        };
+        let correct = right(&|r| mlp.logit(r));
         assert!(
             correct as f64 / y.len() as f64 > 0.9,
             "{correct} of {}",
             y.len()
         );
         let linear = super::super::logistic::LogisticRegression::fit(z.view(), &y, &w, 0.01);
-        let linear_correct = z
-            .rows()
-            .into_iter()
-            .zip(&y)
-            .filter(|(r, label)| (linear.logit(r.as_slice().unwrap()) > 0.0) == (**label == 1.0))
-            .count();
+        let linear_correct = right(&|r| linear.logit(r));
         assert!(
             linear_correct < correct,
             "linear {linear_correct}, mlp {correct}"
