@@ -35,7 +35,7 @@ pub enum Condition {
 }
 
 /// The copies a model is trained on.
-const TRAINING_CONDITIONS: [Condition; 3] =
+pub const TRAINING_CONDITIONS: [Condition; 3] =
     [Condition::Clean, Condition::Telephone, Condition::Degraded];
 
 /// One scored segment's pooled statistics and speech time.
@@ -78,25 +78,32 @@ impl Default for TrainConfig {
     }
 }
 
-/// Decodes and analyses every clip (in parallel) under every [`Condition`], the copies drawn
-/// from `seed`. `on_done` is called once per clip, for progress display.
+/// Decodes and analyses every clip (in parallel) under the `wanted` [`Condition`]s (the others
+/// are left empty), the copies drawn from `seed`. `on_done` is called once per clip, for
+/// progress display.
 pub fn extract(
     clips: &[Clip],
     analysis: &AnalysisConfig,
     seed: u64,
+    wanted: &[Condition],
     on_done: &(dyn Fn() + Sync),
 ) -> Vec<Result<ClipFeatures>> {
     clips
         .par_iter()
         .map(|clip| {
-            let r = clip_features(&clip.path, analysis, seed);
+            let r = clip_features(&clip.path, analysis, seed, wanted);
             on_done();
             r
         })
         .collect()
 }
 
-fn clip_features(path: &Path, analysis: &AnalysisConfig, seed: u64) -> Result<ClipFeatures> {
+fn clip_features(
+    path: &Path,
+    analysis: &AnalysisConfig,
+    seed: u64,
+    wanted: &[Condition],
+) -> Result<ClipFeatures> {
     let rate = analysis.features.sample_rate;
     let clean = load_mono(path, rate, analysis.max_duration_s)?;
     // Seeded by the file name, so the copies do not depend on where the corpus is mounted.
@@ -108,9 +115,6 @@ fn clip_features(path: &Path, analysis: &AnalysisConfig, seed: u64) -> Result<Cl
     } else {
         format!("{seed}/{name}")
     };
-    let phone = telephone(&clean, rate, stable_hash(&key))?;
-    let degraded = degrade(&clean, rate, stable_hash(&format!("degrade/{key}")))?;
-    let noisy = add_test_noise(&clean, rate, stable_hash(&format!("noisy/{key}")));
     let segs = |x: &[f32]| -> Result<Vec<SegmentStats>> {
         Ok(analyze_samples(x, analysis)?
             .segments
@@ -123,14 +127,24 @@ fn clip_features(path: &Path, analysis: &AnalysisConfig, seed: u64) -> Result<Cl
             })
             .collect())
     };
-    Ok(ClipFeatures {
-        conditions: [
-            segs(&clean)?,
-            segs(&phone)?,
-            segs(&degraded)?,
-            segs(&noisy)?,
-        ],
-    })
+    let mut conditions: [Vec<SegmentStats>; 4] = Default::default();
+    for &cond in wanted {
+        conditions[cond as usize] = match cond {
+            Condition::Clean => segs(&clean)?,
+            Condition::Telephone => segs(&telephone(&clean, rate, stable_hash(&key))?)?,
+            Condition::Degraded => segs(&degrade(
+                &clean,
+                rate,
+                stable_hash(&format!("degrade/{key}")),
+            )?)?,
+            Condition::Noisy => segs(&add_test_noise(
+                &clean,
+                rate,
+                stable_hash(&format!("noisy/{key}")),
+            ))?,
+        };
+    }
+    Ok(ClipFeatures { conditions })
 }
 
 /// Which classifier [`fit`] trains.

@@ -19,7 +19,8 @@ use voxguard::pipeline::AnalysisConfig;
 use voxguard::plot::det::{DetCurve, DetFigure};
 use voxguard::plot::{ImageFormat, render};
 use voxguard::train::{
-    Calibrated, Classifier, ClassifierKind, ClipFeatures, Condition, Fitted, TrainConfig,
+    Calibrated, Classifier, ClassifierKind, ClipFeatures, Condition, Fitted, TRAINING_CONDITIONS,
+    TrainConfig,
 };
 
 use super::train::load_features;
@@ -180,7 +181,13 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
                 features: model.file.features.clone(),
                 ..AnalysisConfig::default()
             };
-            let (clips, feats) = load_features(&args.manifest, &analysis, args.seed, args.quiet)?;
+            let (clips, feats) = load_features(
+                &args.manifest,
+                &analysis,
+                args.seed,
+                &[Condition::Clean, args.copy.condition()],
+                args.quiet,
+            )?;
             let title = format!(
                 "model {} v{} ({}) on {}: every clip scored by the one model",
                 model.file.name,
@@ -201,10 +208,17 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
             )
         }
         Some(cv) => {
+            // Fold models train on the training copies and are scored on the clean clips and
+            // the requested copy.
+            let mut wanted = TRAINING_CONDITIONS.to_vec();
+            if !wanted.contains(&args.copy.condition()) {
+                wanted.push(args.copy.condition());
+            }
             let (clips, feats) = load_features(
                 &args.manifest,
                 &AnalysisConfig::default(),
                 args.seed,
+                &wanted,
                 args.quiet,
             )?;
             let title = match cv {

@@ -11,7 +11,9 @@ use voxguard::dataset::{Clip, read_manifest};
 use voxguard::model::Model;
 use voxguard::pipeline::AnalysisConfig;
 use voxguard::scan::sha256_file;
-use voxguard::train::{ClipFeatures, TrainConfig, extract, train_model};
+use voxguard::train::{
+    ClipFeatures, Condition, TRAINING_CONDITIONS, TrainConfig, extract, train_model,
+};
 
 use super::{progress, set_jobs, write_atomically};
 
@@ -53,7 +55,13 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
         seed: args.seed,
         ..TrainConfig::default()
     };
-    let (clips, feats) = load_features(&args.manifest, &cfg.analysis, cfg.seed, args.quiet)?;
+    let (clips, feats) = load_features(
+        &args.manifest,
+        &cfg.analysis,
+        cfg.seed,
+        &TRAINING_CONDITIONS,
+        args.quiet,
+    )?;
     for s in &args.exclude_systems {
         if !clips.iter().any(|c| &c.system == s) {
             bail!("--exclude-systems: no system {s:?} in the manifest");
@@ -85,17 +93,18 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Reads a manifest and analyses its clips and their copies (augmentation drawn from `seed`);
-/// clips that fail to decode are reported on stderr and left out.
+/// Reads a manifest and analyses its clips under the `wanted` copies (drawn from `seed`); clips
+/// that fail to decode are reported on stderr and left out.
 pub fn load_features(
     manifest: &Path,
     analysis: &AnalysisConfig,
     seed: u64,
+    wanted: &[Condition],
     quiet: bool,
 ) -> anyhow::Result<(Vec<Clip>, Vec<ClipFeatures>)> {
     let clips = read_manifest(manifest)?;
     let pb = progress::bar(clips.len(), quiet, "analysing");
-    let results = extract(&clips, analysis, seed, &|| pb.inc(1));
+    let results = extract(&clips, analysis, seed, wanted, &|| pb.inc(1));
     pb.finish_and_clear();
     let mut kept = (Vec::new(), Vec::new());
     for (clip, r) in clips.into_iter().zip(results) {
