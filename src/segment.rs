@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::features::cepstrum::deltas;
-use crate::features::{FeatureConfig, FrameFeatures};
+use crate::features::{FeatureConfig, FrameFeatures, VOICED};
 use crate::vad::{NoiseFloor, VadConfig, speech_mask};
 
 /// How the recording is cut into scored segments.
@@ -188,10 +188,13 @@ pub fn stat_names(feat: &FeatureConfig) -> Vec<String> {
             "log2_f0_step_mean",
             "phase_instability_mean",
             "phase_instability_std",
+            "harmonic_phase_coherence_mean",
+            "harmonic_phase_coherence_std",
         ]
         .map(String::from),
     );
     names.extend((0..LTAS_BANDS).map(|i| format!("ltas_fine_std_band{i}")));
+
     names
 }
 
@@ -200,8 +203,6 @@ const LTAS_BANDS: usize = 4;
 /// Half-width, in bins, of the moving average that separates the LTAS envelope from its fine
 /// structure.
 const LTAS_SMOOTH: usize = 4;
-/// Frames with voicing above this count as voiced.
-const VOICED: f32 = 0.5;
 
 /// Pools the speech frames of one segment: means and standard deviations of the cepstra (c0's
 /// mean is left out: it is the level), of their deltas, of the band energies and of flatness.
@@ -242,6 +243,7 @@ pub fn pool(frames: &[FrameFeatures], mask: &[bool], feat: &FeatureConfig) -> Ve
     out.extend(f0_dynamics(frames, &voiced, flat + 2));
     let (ph_mean, ph_std) = mean_std(&|i| frames[i].values[flat + 3]);
     out.extend([ph_mean, ph_std]);
+    out.extend(voiced_mean_std(frames, &voiced, flat + 4));
     out.extend(ltas_fine_structure(frames, &idx));
     out
 }
@@ -274,6 +276,15 @@ fn f0_dynamics(frames: &[FrameFeatures], voiced: &[usize], col: usize) -> [f32; 
         steps.iter().sum::<f32>() / steps.len() as f32
     };
     [std, step]
+}
+
+/// Mean and standard deviation of column `col` over the voiced frames (0 when fewer than three).
+fn voiced_mean_std(frames: &[FrameFeatures], voiced: &[usize], col: usize) -> [f32; 2] {
+    if voiced.len() < 3 {
+        return [0.0, 0.0];
+    }
+    let (m, s) = mean_std(voiced.iter().map(|&i| frames[i].values[col]));
+    [m, s]
 }
 
 /// Standard deviation, per band, of the long-term average spectrum (dB, speech frames) minus its

@@ -2,6 +2,7 @@
 //! copies of every clip), a class-balanced logistic regression, and Platt calibration fitted on
 //! out-of-fold scores (folds hold out whole generators and whole speakers).
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use ndarray::Array2;
@@ -204,24 +205,29 @@ impl Fitted {
     }
 }
 
-/// Training rows: every segment of every condition of the selected clips, with weights that give
-/// each clip a total weight of 1 and each class half of the total.
+/// Training rows: every segment of every condition of the selected clips, weighted so that each
+/// class has half of the total, each generator an equal share of the spoof half (a generator with
+/// many clips must not decide what "synthetic" means) and each clip an equal share of its
+/// generator's, or of the bonafide half.
 fn rows<'a>(
     clips: &[Clip],
     feats: &'a [ClipFeatures],
     selected: &[usize],
 ) -> (Vec<&'a [f32]>, Vec<f64>, Vec<f64>) {
-    let n_spoof = selected
-        .iter()
-        .filter(|&&i| clips[i].label == Label::Spoof)
-        .count()
-        .max(1);
+    let mut per_system: HashMap<&str, usize> = HashMap::new();
+    for &i in selected {
+        if clips[i].label == Label::Spoof {
+            *per_system.entry(clips[i].system.as_str()).or_default() += 1;
+        }
+    }
+    let n_systems = per_system.len().max(1);
+    let n_spoof: usize = per_system.values().sum();
     let n_bona = selected.len().saturating_sub(n_spoof).max(1);
     let (mut x, mut y, mut w) = (Vec::new(), Vec::new(), Vec::new());
     for &i in selected {
         let spoof = clips[i].label == Label::Spoof;
         let class_w = if spoof {
-            0.5 / n_spoof as f64
+            0.5 / n_systems as f64 / per_system[clips[i].system.as_str()] as f64
         } else {
             0.5 / n_bona as f64
         };

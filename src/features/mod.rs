@@ -3,7 +3,8 @@
 //! Each 10 ms frame yields its energy (for speech activity), its log power spectrum (for the
 //! long-term average spectrum) and a vector of
 //! `[LFCC c0..c(n_ceps-1), log sub-band energy relative to the frame total (dB) x n_bands,
-//! spectral flatness (dB), voicing (0..1), log2 F0, phase instability (0..1)]`.
+//! spectral flatness (dB), voicing (0..1), log2 F0, phase instability (0..1), harmonic phase
+//! coherence]`.
 //! Level and DC are removed before analysis, so loudness and offsets carry no signal: everything
 //! but c0 and the energy is gain-invariant.
 
@@ -12,6 +13,7 @@ pub mod delta;
 pub mod export;
 mod fastmath;
 pub mod filterbank;
+pub mod harmonic_phase;
 pub mod matrix;
 pub mod phase;
 pub mod pitch;
@@ -24,6 +26,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use cepstrum::{Dct, log_floor, power_floor};
 use filterbank::Filterbank;
+use harmonic_phase::HarmonicPhase;
 use phase::PhaseTracker;
 use pitch::Pitch;
 use stft::{FrameTransform, StftConfig, hann};
@@ -88,10 +91,11 @@ impl FeatureConfig {
 
     /// Length of each frame's feature vector.
     pub fn frame_dim(&self) -> usize {
-        self.n_ceps + self.n_bands + 4
+        self.n_ceps + self.n_bands + 5
     }
 
-    /// Index of flatness in the frame vector; voicing, log2 F0 and phase instability follow.
+    /// Index of flatness in the frame vector; voicing, log2 F0, phase instability and harmonic
+    /// phase coherence follow.
     pub fn flatness_index(&self) -> usize {
         self.n_ceps + self.n_bands
     }
@@ -120,6 +124,10 @@ pub struct FrameFeatures {
     /// Power spectrum in dB over [`FeatureConfig::analysed_bins`].
     pub log_power: Vec<f32>,
 }
+
+/// Frames whose voicing is above this count as voiced (pitch and harmonic phase are pooled over
+/// them).
+pub const VOICED: f32 = 0.5;
 
 /// Frames analysed per parallel task: large enough that the two warm-up frames each task
 /// transforms again for the phase feature cost under 1 %.
@@ -212,6 +220,7 @@ struct FrameKernel {
     transform: FrameTransform,
     pitch: Pitch,
     phase: PhaseTracker,
+    harmonic_phase: HarmonicPhase,
 }
 
 impl FrameKernel {
@@ -235,6 +244,7 @@ impl FrameKernel {
             transform: FrameTransform::new(cfg.stft)?,
             pitch: Pitch::new(&hann(cfg.stft.win_len), sr, 60.0, 400.0),
             phase: PhaseTracker::new(cfg.analysed_bins().end, n_fft, cfg.stft.hop),
+            harmonic_phase: HarmonicPhase::new(n_fft, cfg.stft.win_len, sr, 300.0, 3_400.0),
             cfg: cfg.clone(),
         })
     }
@@ -266,6 +276,11 @@ impl FrameKernel {
             features.values[flat + 1] = p.voicing;
             features.values[flat + 2] = p.f0_hz.max(1.0).log2();
             features.values[flat + 3] = phase.update(frame.spectrum, frame.power);
+            if p.voicing > VOICED {
+                features.values[flat + 4] =
+                    self.harmonic_phase
+                        .coherence(frame.spectrum, frame.power, p.f0_hz);
+            }
             let ms = frame.samples.iter().map(|x| x * x).sum::<f32>() / win as f32;
             features.energy_db = (10.0 * (ms + 1e-12).log10()).max(-120.0);
             out.push(features);
