@@ -140,10 +140,17 @@ fn symlink_loops_and_dangling_links_are_reported() {
     std::fs::copy(fixture("ref.flac"), tree.join("good.flac")).unwrap();
     std::os::unix::fs::symlink(&tree, tree.join("loop")).unwrap();
     std::os::unix::fs::symlink(tree.join("missing.wav"), tree.join("dangling.wav")).unwrap();
+    std::os::unix::fs::symlink(fixture("ref.flac"), tree.join("linked.flac")).unwrap();
     let run = scan(&[s(&tree), s(&tree.join("dangling.wav"))]);
     assert!(run.get("good.flac")["score"].is_number());
+    // A link to a file inside a walked directory is scanned like the file.
+    assert!(run.get("linked.flac")["score"].is_number());
     let dangling = run.get("dangling.wav")["error"].as_str().unwrap();
     assert!(dangling.contains("cannot read"), "{dangling}");
-    // Links are not followed while walking, so the loop cannot recurse.
-    assert!(run.records.len() <= 3);
+    // The OS's reason is given once.
+    assert_eq!(dangling.matches("No such file").count(), 1, "{dangling}");
+    // Links to directories are not followed, so the loop cannot recurse: good, linked, and the
+    // dangling link found by the walk and named on the command line.
+    assert_eq!(run.records.len(), 4, "{:?}", run.records);
+    assert!(run.stderr.contains("not following the link to a directory"));
 }

@@ -26,7 +26,9 @@ impl Input {
 }
 
 /// Expands `paths`: files as given, directories walked recursively (sorted, audio extensions
-/// only, symlinks not followed).
+/// only). Symbolic links to files are taken like files (a dangling one then fails with its
+/// reason); links to directories are not followed, so a link loop cannot recurse, and each one
+/// is named on stderr so a tree of linked folders does not silently scan nothing.
 pub fn expand(paths: &[PathBuf]) -> Vec<Input> {
     let mut out = Vec::new();
     for p in paths {
@@ -35,6 +37,16 @@ pub fn expand(paths: &[PathBuf]) -> Vec<Input> {
                 match entry {
                     Ok(e) if e.file_type().is_file() && is_audio(e.path()) => {
                         out.push(Input::File(e.into_path()))
+                    }
+                    Ok(e) if e.path_is_symlink() => {
+                        if e.path().is_dir() {
+                            eprintln!(
+                                "voxguard: not following the link to a directory {}",
+                                e.path().display()
+                            );
+                        } else if is_audio(e.path()) {
+                            out.push(Input::File(e.into_path()));
+                        }
                     }
                     Ok(_) => {}
                     Err(e) => {

@@ -248,7 +248,11 @@ fn scan_one(scanner: &Scanner, input: &Input, done: &Done) -> Outcome {
                 }
                 scanner.scan_hashed(path, sha).map(Some)
             });
-            (path, result.map_err(|e| e.to_string()))
+            // The record names the reason too (an I/O error carries it as its source).
+            (
+                path,
+                result.map_err(|e| format!("{:#}", anyhow::Error::new(e))),
+            )
         }
         Input::Unreadable(path, reason) => (path, Err(format!("{}: {reason}", path.display()))),
     };
