@@ -194,7 +194,6 @@ pub fn stat_names(feat: &FeatureConfig) -> Vec<String> {
         .map(String::from),
     );
     names.extend((0..LTAS_BANDS).map(|i| format!("ltas_fine_std_band{i}")));
-
     names
 }
 

@@ -78,6 +78,8 @@ impl HarmonicPhase {
 mod tests {
     use super::*;
     use crate::features::stft::{FrameTransform, StftConfig};
+    use rand::{RngExt, SeedableRng};
+    use rand_pcg::Pcg64;
 
     const SR: f32 = 16_000.0;
 
@@ -116,12 +118,9 @@ mod tests {
 
     #[test]
     fn random_phases_are_not() {
-        let mut state = 12345u32;
+        let mut rng = Pcg64::seed_from_u64(12345);
         let phases: Vec<f32> = (0..40)
-            .map(|_| {
-                state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-                (state >> 8) as f32 / (1u32 << 24) as f32 * std::f32::consts::TAU
-            })
+            .map(|_| rng.random_range(0.0..std::f32::consts::TAU))
             .collect();
         let c = coherence_of(&harmonic(200.0, 0, |h| phases[h]), 200.0);
         assert!(c < 0.3, "{c}");
