@@ -37,6 +37,9 @@ pub struct AudioInfo {
     pub container: String,
     /// Length in frames, when the container declares it.
     pub declared_frames: Option<u64>,
+    /// Size of the input in bytes, when the source knows it (with the duration, the average
+    /// bit rate).
+    pub file_bytes: Option<u64>,
 }
 
 /// A streaming decoder over one file: yields planar `f32` blocks in `[-1, 1]`.
@@ -83,6 +86,7 @@ impl AudioDecoderStream {
         path: &Path,
         max_duration_s: f64,
     ) -> Result<Self> {
+        let file_bytes = source.byte_len();
         let mss = MediaSourceStream::new(source, Default::default());
         let mut hint = Hint::new();
         if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
@@ -146,6 +150,7 @@ impl AudioDecoderStream {
             codec: decoder.codec_info().short_name.to_string(),
             container,
             declared_frames,
+            file_bytes,
         };
         Ok(Self {
             path: path.to_owned(),

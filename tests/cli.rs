@@ -93,6 +93,33 @@ fn silence_is_not_applicable_with_a_reason() {
 }
 
 #[test]
+fn low_bit_rate_lossy_files_are_never_called_human() {
+    // With --human-below 1 every score is "human" unless the compression rule steps in.
+    let lossless = ["ref.flac", "pcm_s16le.wav"];
+    let lossy = ["mp3.mp3", "aac.m4a", "vorbis.ogg"];
+    let paths: Vec<_> = lossless.iter().chain(&lossy).map(|n| fixture(n)).collect();
+    let mut args = vec!["--human-below", "1", "--synthetic-above", "1"];
+    args.extend(paths.iter().map(|p| s(p)));
+    let run = scan(&args);
+    for name in lossless {
+        let r = run.get(name);
+        assert_eq!(r["verdict"], "human", "{r}");
+        assert!(r["note"].is_null(), "{r}");
+    }
+    // The fixtures are coded at 28-35 kbit/s: inconclusive, with the reason, score untouched.
+    for name in lossy {
+        let r = run.get(name);
+        assert_eq!(r["verdict"], "inconclusive", "{r}");
+        let note = r["note"].as_str().unwrap();
+        assert!(
+            note.contains("kbit/s") && note.contains("compression"),
+            "{note}"
+        );
+        assert!(r["score"].as_f64().unwrap() < 1.0);
+    }
+}
+
+#[test]
 fn thresholds_and_fail_on_set_verdict_and_exit_code() {
     let synth = fixture("synthetic_mono.wav");
     let score = scan(&[s(&synth)]).records[0]["score"].as_f64().unwrap();
