@@ -59,17 +59,12 @@ impl AudioDecoderStream {
     ///
     /// `max_duration_s` caps how much audio will be decoded (a header may declare anything).
     pub fn open(path: &Path, max_duration_s: f64) -> Result<Self> {
-        let file = File::open(path).map_err(|source| Error::Io {
+        let io = |error| Error::Io {
             path: path.to_owned(),
-            source,
-        })?;
-        let len = file
-            .metadata()
-            .map_err(|source| Error::Io {
-                path: path.to_owned(),
-                source,
-            })?
-            .len();
+            error,
+        };
+        let file = File::open(path).map_err(io)?;
+        let len = file.metadata().map_err(io)?.len();
         if len == 0 {
             return Err(Error::UnknownFormat {
                 path: path.to_owned(),
@@ -270,9 +265,9 @@ fn probe_error(path: &Path, e: SymError) -> Error {
             path: path.to_owned(),
             reason: "header is truncated".into(),
         },
-        SymError::IoError(source) => Error::Io {
+        SymError::IoError(error) => Error::Io {
             path: path.to_owned(),
-            source,
+            error,
         },
         SymError::LimitError(what) => Error::Limit {
             path: path.to_owned(),

@@ -12,12 +12,13 @@ pub type Result<T> = std::result::Result<T, Error>;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The file could not be opened or read (missing, permission denied, I/O failure).
-    #[error("{path}: cannot read")]
+    #[error("{path}: cannot read: {error}")]
     Io {
         /// The input that failed.
         path: PathBuf,
-        /// The underlying I/O error.
-        source: std::io::Error,
+        /// The underlying I/O error, part of the message (not a separate `source()`, so a
+        /// chain-printing caller does not repeat it).
+        error: std::io::Error,
     },
     /// The file is not audio in any container voxguard can read (or is empty).
     #[error("{path}: not a recognised audio file: {reason}")]

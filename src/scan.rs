@@ -261,9 +261,9 @@ impl Scanner {
 
 /// SHA-256 of a file's bytes, hex, read in 64 KiB blocks.
 pub fn sha256_file(path: &Path) -> Result<String> {
-    let io = |source| Error::Io {
+    let io = |error| Error::Io {
         path: path.to_owned(),
-        source,
+        error,
     };
     let mut file = File::open(path).map_err(io)?;
     let mut hasher = Sha256::new();

@@ -248,11 +248,7 @@ fn scan_one(scanner: &Scanner, input: &Input, done: &Done) -> Outcome {
                 }
                 scanner.scan_hashed(path, sha).map(Some)
             });
-            // The record names the reason too (an I/O error carries it as its source).
-            (
-                path,
-                result.map_err(|e| format!("{:#}", anyhow::Error::new(e))),
-            )
+            (path, result.map_err(|e| e.to_string()))
         }
         Input::Unreadable(path, reason) => (path, Err(format!("{}: {reason}", path.display()))),
     };

@@ -86,7 +86,7 @@ pub fn write<W: Write + Seek>(
 fn output_error(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Error {
     Error::Io {
         path: "<feature output>".into(),
-        source: std::io::Error::other(e),
+        error: std::io::Error::other(e),
     }
 }
 
