@@ -78,11 +78,12 @@ impl Thresholds {
         Ok(())
     }
 
-    fn verdict(&self, score: Option<f64>) -> Verdict {
+    /// The verdict for `score`; audio under strong lossy compression is never called human.
+    fn verdict(&self, score: Option<f64>, strongly_compressed: bool) -> Verdict {
         match score {
             None => Verdict::NotApplicable,
             Some(s) if s >= self.synthetic => Verdict::Synthetic,
-            Some(s) if s <= self.human => Verdict::Human,
+            Some(s) if s <= self.human && !strongly_compressed => Verdict::Human,
             Some(_) => Verdict::Inconclusive,
         }
     }
@@ -97,15 +98,17 @@ const LOW_BIT_RATE_KBPS: f64 = 48.0;
 /// A note when `info` is a lossy codec at a low average bit rate, whose `human` verdicts become
 /// `inconclusive` (scores are left as they are).
 fn strong_compression(info: &AudioInfo, duration_s: f64) -> Option<String> {
+    if !LOSSY_CODECS.contains(&info.codec.as_str()) || duration_s <= 0.0 {
+        return None;
+    }
     let kbps = info.file_bytes? as f64 * 8.0 / duration_s / 1000.0;
-    (LOSSY_CODECS.contains(&info.codec.as_str()) && duration_s > 0.0 && kbps < LOW_BIT_RATE_KBPS)
-        .then(|| {
-            format!(
-                "{} at {kbps:.0} kbit/s: strong compression makes synthetic speech score as \
-                 human, so a low score is no evidence of a real voice",
-                info.codec
-            )
-        })
+    (kbps < LOW_BIT_RATE_KBPS).then(|| {
+        format!(
+            "{} at {kbps:.0} kbit/s: strong compression makes synthetic speech score as \
+             human, so a low score is no evidence of a real voice",
+            info.codec
+        )
+    })
 }
 
 /// Everything a scan needs besides the file.
@@ -145,10 +148,11 @@ impl Scanner {
 
     /// Scores an analysis made with this scanner's settings into the record for `file`.
     pub fn report(&self, file: String, sha256: String, analysis: &FileAnalysis) -> FileReport {
+        let compressed = strong_compression(&analysis.info, analysis.duration_s);
         let mut channels: Vec<ChannelReport> = analysis
             .channels
             .iter()
-            .map(|c| self.score_channel(c))
+            .map(|c| self.score_channel(c, compressed.is_some()))
             .collect();
         let worst = channels
             .iter()
@@ -167,11 +171,6 @@ impl Scanner {
             .iter_mut()
             .flat_map(|c| std::mem::take(&mut c.segments))
             .collect();
-        let compressed = strong_compression(&analysis.info, analysis.duration_s);
-        let verdict = match (&compressed, verdict) {
-            (Some(_), Verdict::Human) => Verdict::Inconclusive,
-            (_, v) => v,
-        };
         let too_short = (verdict == Verdict::NotApplicable).then(|| {
             format!(
                 "less than {:.1} s of speech in every channel",
@@ -214,7 +213,7 @@ impl Scanner {
         }
     }
 
-    fn score_channel(&self, ch: &ChannelAnalysis) -> ChannelReport {
+    fn score_channel(&self, ch: &ChannelAnalysis, strongly_compressed: bool) -> ChannelReport {
         let mut weighted = 0.0;
         let mut weight = 0.0;
         let segments: Vec<SegmentReport> = ch
@@ -252,7 +251,7 @@ impl Scanner {
             channel: ch.channel,
             score,
             max_segment_score: segments.iter().filter_map(|s| s.score).reduce(f64::max),
-            verdict: self.thresholds.verdict(score),
+            verdict: self.thresholds.verdict(score, strongly_compressed),
             speech_s: ch.speech_s,
             segments,
         }
@@ -276,4 +275,37 @@ pub fn sha256_file(path: &Path) -> Result<String> {
         hasher.update(&buf[..n]);
     }
     Ok(hex(&hasher.finalize()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strong_compression_only_withholds_the_human_verdict() {
+        let t = Thresholds::default();
+        assert_eq!(t.verdict(Some(0.1), false), Verdict::Human);
+        assert_eq!(t.verdict(Some(0.1), true), Verdict::Inconclusive);
+        assert_eq!(t.verdict(Some(0.5), true), Verdict::Inconclusive);
+        assert_eq!(t.verdict(Some(0.9), true), Verdict::Synthetic);
+        assert_eq!(t.verdict(None, true), Verdict::NotApplicable);
+    }
+
+    #[test]
+    fn compression_rule_needs_a_lossy_codec_below_the_bit_rate() {
+        let info = |codec: &str, bytes: u64| AudioInfo {
+            sample_rate: 16_000,
+            channels: 1,
+            codec: codec.into(),
+            container: String::new(),
+            declared_frames: None,
+            file_bytes: Some(bytes),
+        };
+        // 10 s at 32 kbit/s is 40,000 bytes; at 64 kbit/s 80,000.
+        assert!(strong_compression(&info("mp3", 40_000), 10.0).is_some());
+        assert!(strong_compression(&info("vorbis", 40_000), 10.0).is_some());
+        assert!(strong_compression(&info("mp3", 80_000), 10.0).is_none());
+        assert!(strong_compression(&info("flac", 40_000), 10.0).is_none());
+        assert!(strong_compression(&info("mp3", 40_000), 0.0).is_none());
+    }
 }
