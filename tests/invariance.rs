@@ -4,6 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
+use rand::{RngExt, SeedableRng};
+use rand_pcg::Pcg64;
 use voxguard::resample::StreamResampler;
 
 use crate::util::{s, scan};
@@ -92,14 +94,11 @@ fn silence_at_the_ends_and_level_do_not_move_scores() {
     // coding does; it once moved synthetic clips by up to 0.36 (through cepstral deltas next to
     // pauses).
     let dither = |x: &[f32]| {
-        let mut state = 7u64;
-        let mut y = Vec::with_capacity(x.len());
-        for v in x {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            y.push(v + ((state >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 3.5e-6);
-        }
+        let mut rng = Pcg64::seed_from_u64(7);
+        let y = x
+            .iter()
+            .map(|v| v + rng.random_range(-1.75e-6f32..1.75e-6))
+            .collect();
         (16_000, y)
     };
     let results = variant_scores(
