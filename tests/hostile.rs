@@ -120,6 +120,18 @@ fn max_duration_limits_what_is_decoded() {
 }
 
 #[test]
+fn summary_of_a_run_that_scored_no_audio_gives_no_speed() {
+    let out = crate::util::voxguard()
+        .args(["scan", "--format", "jsonl", s(&fixture("broken_empty.wav"))])
+        .output()
+        .unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("1 files, 0.00 h of audio scored"), "{err}");
+    assert!(err.contains("1 failed"), "{err}");
+    assert!(!err.contains("real time"), "{err}");
+}
+
+#[test]
 fn wrong_extension_is_probed_by_content() {
     let dir = tempfile::tempdir().unwrap();
     let p = write(

@@ -112,9 +112,13 @@ impl Summary {
             }
             _ => String::new(),
         };
-        let speed = elapsed_s.map_or(String::new(), |t| {
-            format!(", {t:.1} s, {:.0}x real time", self.audio_s / t.max(1e-9))
-        });
+        let speed = match elapsed_s {
+            Some(t) if self.audio_s > 0.0 => {
+                format!(", {t:.1} s, {:.0}x real time", self.audio_s / t.max(1e-9))
+            }
+            Some(t) => format!(", {t:.1} s"),
+            None => String::new(),
+        };
         eprintln!(
             "voxguard: {} files{skipped}, {:.2} h of audio scored, {} synthetic, {} failed{speed}",
             self.files + self.skipped,
