@@ -186,8 +186,6 @@ pub fn stat_names(feat: &FeatureConfig) -> Vec<String> {
             "voiced_fraction",
             "log2_f0_std",
             "log2_f0_step_mean",
-            "phase_instability_mean",
-            "phase_instability_std",
             "harmonic_phase_coherence_mean",
             "harmonic_phase_coherence_std",
         ]
@@ -240,9 +238,7 @@ pub fn pool(frames: &[FrameFeatures], mask: &[bool], feat: &FeatureConfig) -> Ve
         .collect();
     out.extend([v_mean, v_std, voiced.len() as f32 / idx.len() as f32]);
     out.extend(f0_dynamics(frames, &voiced, flat + 2));
-    let (ph_mean, ph_std) = mean_std(&|i| frames[i].values[flat + 3]);
-    out.extend([ph_mean, ph_std]);
-    out.extend(voiced_mean_std(frames, &voiced, flat + 4));
+    out.extend(voiced_mean_std(frames, &voiced, flat + 3));
     out.extend(ltas_fine_structure(frames, &idx));
     out
 }

@@ -1,28 +1,8 @@
-//! Vectorisable approximations of `atan2` and `ln` for the loops that run once per bin of every
-//! frame (phase and log spectrum), where libm's scalar calls were a third of the scan time.
-//! Their errors (2e-5 rad, 1e-6 relative) are far below what the features can resolve.
+//! A vectorisable approximation of `ln` for the loop that runs once per bin of every frame (the
+//! log spectrum), where libm's scalar calls were a large part of the scan time. Its error (1e-6
+//! relative) is far below what the features can resolve.
 
-use std::f32::consts::{FRAC_PI_2, LN_2, PI};
-
-/// Four-quadrant arctangent to within 2e-5 rad, written without branches so that the loop over
-/// a frame's bins vectorises: several times faster than `f32::atan2`, and the phase of every bin
-/// of every frame goes through it. `atan2(0, 0)` is 0, as in `f32::atan2`.
-#[inline]
-pub fn atan2(y: f32, x: f32) -> f32 {
-    let (ax, ay) = (x.abs(), y.abs());
-    let (lo, hi) = (ax.min(ay), ax.max(ay));
-    let r = if hi > 0.0 { lo / hi } else { 0.0 };
-    // Minimax odd polynomial for atan on [0, 1].
-    let r2 = r * r;
-    let mut a = r
-        * (0.999_977_26
-            + r2 * (-0.332_623_47
-                + r2 * (0.193_543_46
-                    + r2 * (-0.116_432_87 + r2 * (0.052_653_32 + r2 * -0.011_721_2)))));
-    a = if ay > ax { FRAC_PI_2 - a } else { a };
-    a = if x < 0.0 { PI - a } else { a };
-    if y < 0.0 { -a } else { a }
-}
+use std::f32::consts::LN_2;
 
 /// Natural logarithm of a positive, normal `x` to within 1e-6 (relative, or absolute near 1);
 /// branch-free so a loop over a spectrum vectorises.
@@ -48,25 +28,6 @@ pub fn db(x: f32) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn atan2_matches_std_in_every_quadrant() {
-        let mut worst = 0.0f32;
-        for i in 0..3600 {
-            let angle = i as f32 * (2.0 * PI / 3600.0) - PI;
-            for radius in [1e-20f32, 1e-3, 1.0, 1e6] {
-                let (y, x) = (radius * angle.sin(), radius * angle.cos());
-                let err = (atan2(y, x) - y.atan2(x)).abs();
-                // ±π are the same angle.
-                worst = worst.max(err.min((err - 2.0 * PI).abs()));
-            }
-        }
-        assert!(worst < 2e-5, "worst error {worst} rad");
-        assert_eq!(atan2(0.0, 0.0), 0.0);
-        assert_eq!(atan2(0.0, -1.0).abs(), PI);
-        assert!((atan2(1.0, 0.0) - FRAC_PI_2).abs() < 1e-6);
-        assert!((atan2(-1.0, 0.0) + FRAC_PI_2).abs() < 1e-6);
-    }
 
     #[test]
     fn ln_matches_std_over_the_normal_range() {

@@ -3,8 +3,7 @@
 //! Each 10 ms frame yields its energy (for speech activity), its log power spectrum (for the
 //! long-term average spectrum) and a vector of
 //! `[LFCC c0..c(n_ceps-1), log sub-band energy relative to the frame total (dB) x n_bands,
-//! spectral flatness (dB), voicing (0..1), log2 F0, phase instability (0..1), harmonic phase
-//! coherence]`.
+//! spectral flatness (dB), voicing (0..1), log2 F0, harmonic phase coherence]`.
 //! Level and DC are removed before analysis, so loudness and offsets carry no signal: everything
 //! but c0 and the energy is gain-invariant.
 
@@ -15,7 +14,6 @@ mod fastmath;
 pub mod filterbank;
 pub mod harmonic_phase;
 pub mod matrix;
-pub mod phase;
 pub mod pitch;
 pub mod spectral;
 pub mod stft;
@@ -27,7 +25,6 @@ use crate::error::{Error, Result};
 use cepstrum::{Dct, log_floor, power_floor};
 use filterbank::Filterbank;
 use harmonic_phase::HarmonicPhase;
-use phase::PhaseTracker;
 use pitch::Pitch;
 use stft::{FrameTransform, StftConfig, hann};
 
@@ -91,11 +88,11 @@ impl FeatureConfig {
 
     /// Length of each frame's feature vector.
     pub fn frame_dim(&self) -> usize {
-        self.n_ceps + self.n_bands + 5
+        self.n_ceps + self.n_bands + 4
     }
 
-    /// Index of flatness in the frame vector; voicing, log2 F0, phase instability and harmonic
-    /// phase coherence follow.
+    /// Index of flatness in the frame vector; voicing, log2 F0 and harmonic phase coherence
+    /// follow.
     pub fn flatness_index(&self) -> usize {
         self.n_ceps + self.n_bands
     }
@@ -129,15 +126,15 @@ pub struct FrameFeatures {
 /// them).
 pub const VOICED: f32 = 0.5;
 
-/// Frames analysed per parallel task: large enough that the two warm-up frames each task
-/// transforms again for the phase feature cost under 1 %.
+/// Frames analysed per parallel task: enough to make the task's overhead negligible.
 const TASK_FRAMES: usize = 256;
 
-/// Streaming frame analyser: DC blocker, STFT, LFCC, band energies, flatness, pitch, phase.
+/// Streaming frame analyser: DC blocker, STFT, LFCC, band energies, flatness, pitch, harmonic
+/// phase.
 ///
 /// Only the DC blocker runs sample by sample. Each frame's features are a function of its own
-/// samples and of the two frames before it (phase), so blocks of frames are analysed in parallel
-/// (rayon) with results that do not depend on the block size or the number of threads.
+/// samples alone, so blocks of frames are analysed in parallel (rayon) with results that do not
+/// depend on the block size or the number of threads.
 pub struct FrameAnalyzer {
     kernel: FrameKernel,
     dc: DcBlocker,
@@ -200,8 +197,8 @@ impl FrameAnalyzer {
             .collect();
         out.extend(blocks.into_iter().flatten());
         self.next_frame = end;
-        // Keep what the next frame and its two warm-up frames need.
-        let keep_from = self.next_frame.saturating_sub(2) * self.kernel.cfg.stft.hop;
+        // Keep what the next frame needs.
+        let keep_from = self.next_frame * self.kernel.cfg.stft.hop;
         let drop = keep_from
             .saturating_sub(self.pending_start)
             .min(self.pending.len());
@@ -219,7 +216,6 @@ struct FrameKernel {
     /// Planned and initialised once, cloned by each task.
     transform: FrameTransform,
     pitch: Pitch,
-    phase: PhaseTracker,
     harmonic_phase: HarmonicPhase,
 }
 
@@ -243,14 +239,12 @@ impl FrameKernel {
             bands,
             transform: FrameTransform::new(cfg.stft)?,
             pitch: Pitch::new(&hann(cfg.stft.win_len), sr, 60.0, 400.0),
-            phase: PhaseTracker::new(cfg.analysed_bins().end, n_fft, cfg.stft.hop),
             harmonic_phase: HarmonicPhase::new(n_fft, cfg.stft.win_len, sr, 300.0, 3_400.0),
             cfg: cfg.clone(),
         })
     }
 
-    /// Analyses `frames` of the signal whose sample `offset` is `signal[0]`; the signal must
-    /// reach back to the start of the second frame before the first one (or to the stream start).
+    /// Analyses `frames` of the signal whose sample `offset` is `signal[0]`.
     fn analyse(
         &self,
         signal: &[f32],
@@ -260,13 +254,8 @@ impl FrameKernel {
         let cfg = &self.cfg;
         let (hop, win) = (cfg.stft.hop, cfg.stft.win_len);
         let (mut transform, mut pitch) = (self.transform.clone(), self.pitch.clone());
-        let mut phase = self.phase.clone();
         let mut fb_out = vec![0.0; cfg.n_filters];
         let frame_samples = |j: usize| &signal[j * hop - offset..][..win];
-        for j in frames.start.saturating_sub(2)..frames.start {
-            let frame = transform.frame(frame_samples(j));
-            phase.update(frame.spectrum, frame.power);
-        }
         let mut out = Vec::with_capacity(frames.len());
         for j in frames {
             let frame = transform.frame(frame_samples(j));
@@ -275,9 +264,8 @@ impl FrameKernel {
             let p = pitch.estimate(frame.samples);
             features.values[flat + 1] = p.voicing;
             features.values[flat + 2] = p.f0_hz.max(1.0).log2();
-            features.values[flat + 3] = phase.update(frame.spectrum, frame.power);
             if p.voicing > VOICED {
-                features.values[flat + 4] =
+                features.values[flat + 3] =
                     self.harmonic_phase
                         .coherence(frame.spectrum, frame.power, p.f0_hz);
             }
@@ -289,7 +277,7 @@ impl FrameKernel {
     }
 
     /// The features that come from the power spectrum alone: LFCC, band energies, flatness and
-    /// the log spectrum (pitch, phase and energy are left at 0 for the caller).
+    /// the log spectrum (pitch, harmonic phase and energy are left at 0 for the caller).
     fn spectral(&self, power: &[f32], fb_out: &mut [f32]) -> FrameFeatures {
         let (cfg, bands) = (&self.cfg, &self.bands);
         let mut values = vec![0.0; cfg.frame_dim()];
@@ -424,15 +412,9 @@ mod tests {
             .collect();
         let louder: Vec<f32> = tone.iter().map(|v| v * 4.0).collect();
         let (a, b) = (analyse(&tone), analyse(&louder));
-        let flat = FeatureConfig::default().flatness_index();
         for (fa, fb) in a.iter().zip(&b).skip(2) {
             for (i, (va, vb)) in fa.values.iter().zip(&fb.values).enumerate().skip(1) {
-                // Phase instability is weighted by power and may differ in rounding only.
-                let tol = if i == flat + 3 {
-                    1e-2
-                } else {
-                    1e-2 * va.abs().max(1.0)
-                };
+                let tol = 1e-2 * va.abs().max(1.0);
                 assert!((va - vb).abs() < tol, "feature {i}: {va} vs {vb}");
             }
             let shift = 20.0 * 4f32.log10();

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use realfft::num_complex::Complex;
 use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
 
-/// Autocorrelation pitch estimator for one window; runs its own FFT at twice the window length
-/// so the autocorrelation does not wrap around.
+/// Autocorrelation pitch estimator for one window; runs its own FFT, just long enough that the
+/// autocorrelation does not wrap around within the lags searched.
 #[derive(Clone)]
 pub struct Pitch {
     fft: Arc<dyn RealToComplex<f32>>,
@@ -38,7 +38,11 @@ impl Pitch {
     /// An estimator for frames weighted by `window`, searching F0 between `f0_min` and
     /// `f0_max` Hz.
     pub fn new(window: &[f32], sample_rate: f32, f0_min: f32, f0_max: f32) -> Self {
-        let n_fft = (2 * window.len()).next_power_of_two();
+        let min_lag = (sample_rate / f0_max).floor() as usize;
+        let max_lag = ((sample_rate / f0_min).ceil() as usize).min(window.len() / 2);
+        // Lags up to max_lag + 1 are read; a 5-smooth length keeps the FFT fast (640 points for
+        // a 400-sample window instead of 1024).
+        let n_fft = smooth_even_length(window.len() + max_lag + 2);
         let mut planner = RealFftPlanner::<f32>::new();
         let ifft = planner.plan_fft_inverse(n_fft);
         let fwd = planner.plan_fft_forward(n_fft);
@@ -56,8 +60,8 @@ impl Pitch {
             scratch: ifft.make_scratch_vec(),
             fwd_scratch: fwd.make_scratch_vec(),
             window_acf: Vec::new(),
-            min_lag: (sample_rate / f0_max).floor() as usize,
-            max_lag: ((sample_rate / f0_min).ceil() as usize).min(window.len() / 2),
+            min_lag,
+            max_lag,
             sample_rate,
             ifft,
             fft: fwd,
@@ -85,6 +89,8 @@ impl Pitch {
         for ((f, &x), &w) in self.frame.iter_mut().zip(samples).zip(&self.window) {
             *f = x * w;
         }
+        // The FFT uses its input as scratch space: clear the zero padding every time.
+        self.frame[self.window.len()..].fill(0.0);
         self.fft
             .process_with_scratch(&mut self.frame, &mut self.spec, &mut self.fwd_scratch)
             .expect("planner-made buffers");
@@ -113,6 +119,21 @@ impl Pitch {
     }
 }
 
+/// The smallest even length of at least `n` whose only prime factors are 2, 3 and 5.
+fn smooth_even_length(n: usize) -> usize {
+    let smooth = |mut m: usize| {
+        for p in [2, 3, 5] {
+            while m % p == 0 {
+                m /= p;
+            }
+        }
+        m == 1
+    };
+    (n.max(2)..)
+        .find(|&m| m % 2 == 0 && smooth(m))
+        .expect("5-smooth numbers are unbounded")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -136,6 +157,26 @@ mod tests {
             assert!((est.f0_hz - f0).abs() / f0 < 0.03, "{f0}: {est:?}");
             assert!(est.voicing > 0.8, "{f0}: {est:?}");
         }
+    }
+
+    #[test]
+    fn an_estimate_does_not_depend_on_the_frames_before_it() {
+        let x = crate::test_signal::noise(400, 2);
+        let tone: Vec<f32> = (0..400).map(|i| (i as f32 * 0.07).sin()).collect();
+        let mut fresh = Pitch::new(&hann(400), 16_000.0, 60.0, 400.0);
+        let want = fresh.estimate(&tone);
+        let mut used = Pitch::new(&hann(400), 16_000.0, 60.0, 400.0);
+        used.estimate(&x);
+        used.estimate(&x);
+        assert_eq!(used.estimate(&tone), want);
+    }
+
+    #[test]
+    fn fft_length_is_smooth_and_long_enough() {
+        assert_eq!(smooth_even_length(602), 640);
+        assert_eq!(smooth_even_length(1), 2);
+        assert_eq!(smooth_even_length(1000), 1000);
+        assert_eq!(smooth_even_length(1001), 1024);
     }
 
     #[test]
