@@ -5,7 +5,7 @@ The Python side does the same kind of work as `voxguard scan`: decode (librosa/s
 resample to 16 kHz, STFT (25 ms Hann, 10 ms hop, 512-point FFT), 30 linear triangular filters,
 log, DCT to 20 LFCC plus deltas, pooling of means and deviations over 4 s segments every 2 s,
 and a logistic-regression score per segment. It computes fewer features than voxguard (no
-pitch, phase or LTAS statistics), so the comparison favours Python.
+pitch, harmonic phase or LTAS statistics), so the comparison favours Python.
 
 Both run on one core (OMP/MKL/OpenBLAS threads = 1, `voxguard -j 1`) on the same files. voxguard
 decodes on a second thread even with `-j 1`, so pin the whole run to one core for a fair figure:
