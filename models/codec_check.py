@@ -2,14 +2,14 @@
 """How lossy coding moves the shipped model's scores (the model card's "Lossy codecs" figures).
 
 Takes N real and N synthetic clips spread evenly over the corpus manifest, codes each with ffmpeg
-at four low-bitrate settings, scans the originals and the copies with voxguard, and prints per
+at six low-bitrate settings, scans the originals and the copies with voxguard, and prints per
 setting and class the score shift against the original and the shares scored < 0.3 (`human`) and
 >= 0.7 (`synthetic`). The clips are training clips of the shipped model, so this measures
 invariance to the codec, not generalisation.
 
 Usage:  python3 models/codec_check.py VOXGUARD_BINARY [MANIFEST] [N]
         (defaults: ../shared/corpus/manifest.csv, 40)
-Needs:  ffmpeg with libmp3lame, aac and libvorbis.
+Needs:  ffmpeg with libmp3lame, aac, libvorbis and libopus.
 """
 
 import csv
@@ -25,6 +25,8 @@ SETTINGS = {
     "mp3 64 kbit/s": ("mp3", ["-b:a", "64k"]),
     "aac 32 kbit/s": ("m4a", ["-c:a", "aac", "-b:a", "32k"]),
     "vorbis q0": ("ogg", ["-c:a", "libvorbis", "-q:a", "0"]),
+    "opus 16 kbit/s": ("opus", ["-c:a", "libopus", "-b:a", "16k"]),
+    "opus 32 kbit/s": ("opus", ["-c:a", "libopus", "-b:a", "32k"]),
 }
 
 

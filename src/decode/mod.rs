@@ -4,9 +4,11 @@
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
 
 use symphonia::core::codecs::audio::well_known as codec;
 use symphonia::core::codecs::audio::{AudioCodecId, AudioDecoder, AudioDecoderOptions};
+use symphonia::core::codecs::registry::CodecRegistry;
 use symphonia::core::errors::Error as SymError;
 use symphonia::core::formats::probe::Hint;
 use symphonia::core::formats::{FormatOptions, FormatReader, TrackType};
@@ -14,6 +16,19 @@ use symphonia::core::io::{MediaSource, MediaSourceStream};
 use symphonia::core::meta::MetadataOptions;
 
 use crate::error::{Error, Result};
+
+mod opus;
+
+/// symphonia's codecs plus the Opus decoder it lacks.
+fn codecs() -> &'static CodecRegistry {
+    static REGISTRY: LazyLock<CodecRegistry> = LazyLock::new(|| {
+        let mut registry = CodecRegistry::new();
+        symphonia::default::register_enabled_codecs(&mut registry);
+        registry.register_audio_decoder::<opus::OpusDecoder>();
+        registry
+    });
+    &REGISTRY
+}
 
 /// Highest sample rate accepted from a header, in Hz; anything above is treated as hostile.
 pub const MAX_SAMPLE_RATE: u32 = 768_000;
@@ -113,7 +128,7 @@ impl AudioDecoderStream {
             .clone();
         let track_id = track.id;
         let declared_frames = track.num_frames;
-        let decoder = symphonia::default::get_codecs()
+        let decoder = codecs()
             .make_audio_decoder(&params, &AudioDecoderOptions::default())
             .map_err(|e| match e {
                 SymError::Unsupported(_) => Error::UnsupportedCodec {
