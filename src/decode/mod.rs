@@ -1,5 +1,5 @@
-//! Stage 1: decode any container/codec symphonia supports into planar `f32` blocks, one packet at
-//! a time, so memory stays flat however long the recording is.
+//! Stage 1: decode any container/codec symphonia supports, and Opus (`opus.rs`), into planar
+//! `f32` blocks, one packet at a time, so memory stays flat however long the recording is.
 
 use std::fs::File;
 use std::io::Read;
