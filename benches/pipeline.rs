@@ -60,7 +60,7 @@ fn stages(c: &mut Criterion) {
                 let mut a = FrameAnalyzer::new(&FeatureConfig::default()).unwrap();
                 let mut out = Vec::new();
                 a.push(black_box(x), &mut out);
-                a.finish(&mut out);
+                a.analyse_buffered(&mut out);
                 out.len()
             })
         });

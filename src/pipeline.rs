@@ -68,35 +68,121 @@ pub struct FileAnalysis {
     pub channels: Vec<ChannelAnalysis>,
 }
 
-/// Resampler, frame analyser and segmenter for one stream of mono samples.
+/// Input audio the decoding thread gathers before handing it on, in seconds: long enough that
+/// handing over costs nothing measurable.
+const CHUNK_S: f64 = 1.0;
+
+/// Chunks the decoding thread may run ahead of the analysis: more than one parallel block of
+/// frames (about 10 s on two threads), so decoding goes on while a block is analysed instead of
+/// waiting for it.
+const CHUNKS_AHEAD: usize = 16;
+
+/// Audio handed from the decoding thread to the analysis: the samples of each analysed stream
+/// (downmix or channel), already at the analysis rate.
+struct Chunk {
+    /// Input frames (at the file's rate) the chunk covers.
+    input_frames: u64,
+    /// One sample vector per analysed stream.
+    streams: Vec<Vec<f32>>,
+}
+
+/// The decoding side: decodes, downmixes or splits channels, and resamples to the analysis rate.
+struct Producer {
+    stream: AudioDecoderStream,
+    mode: ChannelMode,
+    resamplers: Vec<StreamResampler>,
+    mix: Vec<f32>,
+}
+
+impl Producer {
+    /// Sends chunks of about [`CHUNK_S`] seconds until the stream ends, fails, or the receiver
+    /// hangs up.
+    fn run(mut self, tx: std::sync::mpsc::SyncSender<Result<Chunk>>) {
+        let chunk_frames = (CHUNK_S * self.stream.info().sample_rate as f64) as u64;
+        let mut chunk = self.empty_chunk();
+        loop {
+            match self.stream.next_block() {
+                Ok(Some(block)) => {
+                    chunk.input_frames += block[0].len() as u64;
+                    match self.mode {
+                        ChannelMode::Mix => {
+                            downmix(block, &mut self.mix);
+                            self.resamplers[0].push(&self.mix, &mut chunk.streams[0]);
+                        }
+                        ChannelMode::Each => {
+                            for ((r, samples), out) in self
+                                .resamplers
+                                .iter_mut()
+                                .zip(block)
+                                .zip(&mut chunk.streams)
+                            {
+                                r.push(samples, out);
+                            }
+                        }
+                    }
+                    if chunk.input_frames >= chunk_frames {
+                        let full = std::mem::replace(&mut chunk, self.empty_chunk());
+                        if tx.send(Ok(full)).is_err() {
+                            return;
+                        }
+                    }
+                }
+                Ok(None) => {
+                    for (r, out) in self.resamplers.iter_mut().zip(&mut chunk.streams) {
+                        r.finish(out);
+                    }
+                    let _ = tx.send(Ok(chunk));
+                    return;
+                }
+                Err(e) => {
+                    let _ = tx.send(Err(e));
+                    return;
+                }
+            }
+        }
+    }
+
+    fn empty_chunk(&self) -> Chunk {
+        Chunk {
+            input_frames: 0,
+            streams: vec![Vec::new(); self.resamplers.len()],
+        }
+    }
+}
+
+/// Frame analyser and segmenter for one stream of mono samples at the analysis rate.
 struct ChannelChain {
-    resampler: StreamResampler,
     analyzer: FrameAnalyzer,
     segmenter: Segmenter,
-    resampled: Vec<f32>,
     frames: Vec<FrameFeatures>,
 }
 
 impl ChannelChain {
-    fn new(input_rate: u32, cfg: &AnalysisConfig) -> Result<Self> {
+    fn new(cfg: &AnalysisConfig) -> Result<Self> {
         Ok(Self {
-            resampler: StreamResampler::new(input_rate, cfg.features.sample_rate)?,
             analyzer: FrameAnalyzer::new(&cfg.features)?,
             segmenter: Segmenter::new(&cfg.segments, &cfg.features)?,
-            resampled: Vec::new(),
             frames: Vec::new(),
         })
     }
 
+    /// Buffers `samples`; once they complete a block of frames, analyses it while the previous
+    /// block's frames are cut into segments and pooled (the segmenter runs in stream order, so
+    /// it would otherwise leave the other threads idle).
     fn push(&mut self, samples: &[f32]) {
-        self.resampled.clear();
-        self.resampler.push(samples, &mut self.resampled);
-        self.analyse_resampled();
-    }
-
-    fn analyse_resampled(&mut self) {
-        self.analyzer.push(&self.resampled, &mut self.frames);
-        self.segment_frames();
+        self.analyzer.feed(samples);
+        if self.analyzer.block_ready() {
+            let previous = std::mem::take(&mut self.frames);
+            let Self {
+                analyzer,
+                segmenter,
+                frames,
+            } = self;
+            rayon::join(
+                || analyzer.analyse_buffered(frames),
+                || previous.into_iter().for_each(|f| segmenter.push(f)),
+            );
+        }
     }
 
     /// Hands the analysed frames to the segmenter.
@@ -107,10 +193,8 @@ impl ChannelChain {
     }
 
     fn finish(mut self, channel: Option<usize>, duration_s: f64) -> ChannelAnalysis {
-        self.resampled.clear();
-        self.resampler.finish(&mut self.resampled);
-        self.analyse_resampled();
-        self.analyzer.finish(&mut self.frames);
+        self.segment_frames();
+        self.analyzer.analyse_buffered(&mut self.frames);
         self.segment_frames();
         let (segments, speech_s) = self.segmenter.finish(duration_s);
         ChannelAnalysis {
@@ -127,47 +211,34 @@ pub fn analyze_file(path: &Path, cfg: &AnalysisConfig) -> Result<FileAnalysis> {
 }
 
 /// Analyses an opened decoder stream as `cfg` says.
-pub fn analyze_stream(
-    mut stream: AudioDecoderStream,
-    cfg: &AnalysisConfig,
-) -> Result<FileAnalysis> {
+///
+/// Decoding and resampling run on their own thread, up to [`CHUNKS_AHEAD`] chunks ahead of the
+/// frame analysis, which runs on rayon's threads.
+pub fn analyze_stream(stream: AudioDecoderStream, cfg: &AnalysisConfig) -> Result<FileAnalysis> {
     let info = stream.info().clone();
-    let n_chains = match cfg.channels {
+    let n_streams = match cfg.channels {
         ChannelMode::Mix => 1,
         ChannelMode::Each => info.channels,
     };
-    let mut chains = (0..n_chains)
-        .map(|_| ChannelChain::new(info.sample_rate, cfg))
+    let producer = Producer {
+        stream,
+        mode: cfg.channels,
+        resamplers: (0..n_streams)
+            .map(|_| StreamResampler::new(info.sample_rate, cfg.features.sample_rate))
+            .collect::<Result<_>>()?,
+        mix: Vec::new(),
+    };
+    let mut chains = (0..n_streams)
+        .map(|_| ChannelChain::new(cfg))
         .collect::<Result<Vec<_>>>()?;
-    // Decoding runs on its own thread, a few blocks ahead of the analysis.
     let frames = std::thread::scope(|scope| -> Result<u64> {
-        let (tx, rx) = std::sync::mpsc::sync_channel(4);
-        let mode = cfg.channels;
-        scope.spawn(move || {
-            loop {
-                let block = match stream.next_block() {
-                    Ok(Some(block)) => Ok(match mode {
-                        ChannelMode::Mix => {
-                            let mut mix = Vec::new();
-                            downmix(block, &mut mix);
-                            vec![mix]
-                        }
-                        ChannelMode::Each => block.to_vec(),
-                    }),
-                    Ok(None) => return,
-                    Err(e) => Err(e),
-                };
-                let failed = block.is_err();
-                if tx.send(block).is_err() || failed {
-                    return;
-                }
-            }
-        });
+        let (tx, rx) = std::sync::mpsc::sync_channel(CHUNKS_AHEAD);
+        scope.spawn(move || producer.run(tx));
         let mut frames = 0u64;
-        for block in rx {
-            let block = block?;
-            frames += block[0].len() as u64;
-            for (chain, samples) in chains.iter_mut().zip(&block) {
+        for chunk in rx {
+            let chunk = chunk?;
+            frames += chunk.input_frames;
+            for (chain, samples) in chains.iter_mut().zip(&chunk.streams) {
                 chain.push(samples);
             }
         }
@@ -191,7 +262,7 @@ pub fn analyze_stream(
 
 /// Analyses mono samples already at the analysis rate (used for training and augmentation).
 pub fn analyze_samples(samples: &[f32], cfg: &AnalysisConfig) -> Result<ChannelAnalysis> {
-    let mut chain = ChannelChain::new(cfg.features.sample_rate, cfg)?;
+    let mut chain = ChannelChain::new(cfg)?;
     chain.push(samples);
     let duration_s = samples.len() as f64 / cfg.features.sample_rate as f64;
     Ok(chain.finish(None, duration_s))

@@ -126,19 +126,25 @@ pub struct FrameFeatures {
 /// them).
 pub const VOICED: f32 = 0.5;
 
-/// Frames analysed per parallel task: enough to make the task's overhead negligible.
+/// Frames analysed per parallel task: enough to make the task's overhead negligible. Tasks start
+/// at multiples of this frame index, whatever the blocks the samples arrive in.
 const TASK_FRAMES: usize = 256;
+
+/// Samples the DC blocker runs before a task's first frame. A task starts the filter from rest;
+/// the difference from a filter run from the stream's start decays as `R^n` (about 2e-18 after
+/// this many samples), far below single-precision rounding.
+const DC_WARM_UP: usize = 8192;
 
 /// Streaming frame analyser: DC blocker, STFT, LFCC, band energies, flatness, pitch, harmonic
 /// phase.
 ///
-/// Only the DC blocker runs sample by sample. Each frame's features are a function of its own
-/// samples alone, so blocks of frames are analysed in parallel (rayon) with results that do not
-/// depend on the block size or the number of threads.
+/// The stream is cut into tasks of [`TASK_FRAMES`] frames at fixed positions, analysed in
+/// parallel (rayon); each task runs its own DC blocker from [`DC_WARM_UP`] samples before its
+/// first frame, so no stage runs sample by sample on one thread, and every frame's features
+/// depend on its position and samples alone, not on block sizes or the number of threads.
 pub struct FrameAnalyzer {
     kernel: FrameKernel,
-    dc: DcBlocker,
-    /// DC-free samples from stream position `pending_start` on.
+    /// Input samples from stream position `pending_start` on.
     pending: Vec<f32>,
     pending_start: usize,
     /// Index of the next frame to analyse; frame `j` starts at sample `j * hop`.
@@ -150,7 +156,6 @@ impl FrameAnalyzer {
     pub fn new(cfg: &FeatureConfig) -> Result<Self> {
         Ok(Self {
             kernel: FrameKernel::new(cfg)?,
-            dc: DcBlocker::default(),
             pending: Vec::new(),
             pending_start: 0,
             next_frame: 0,
@@ -158,19 +163,24 @@ impl FrameAnalyzer {
     }
 
     /// Analyses `samples` (at the analysis rate), appending the frames completed so far; frames
-    /// are handed out in blocks of a few seconds, the rest by [`FrameAnalyzer::finish`].
+    /// are handed out in blocks of a few seconds, the rest by [`FrameAnalyzer::analyse_buffered`].
     pub fn push(&mut self, samples: &[f32], out: &mut Vec<FrameFeatures>) {
-        self.pending
-            .extend(samples.iter().map(|&x| self.dc.process(x)));
-        let block = TASK_FRAMES * 2 * rayon::current_num_threads();
-        if self.complete_frames() >= self.next_frame + block {
-            self.analyse_pending(out);
+        self.feed(samples);
+        if self.block_ready() {
+            self.analyse_buffered(out);
         }
     }
 
-    /// Appends every remaining complete frame (the end of the stream).
-    pub fn finish(&mut self, out: &mut Vec<FrameFeatures>) {
-        self.analyse_pending(out);
+    /// Buffers `samples` (at the analysis rate) without analysing them.
+    pub fn feed(&mut self, samples: &[f32]) {
+        self.pending.extend_from_slice(samples);
+    }
+
+    /// Whether the buffered samples complete a block of frames worth analysing in parallel: a
+    /// few seconds, two tasks per thread.
+    pub fn block_ready(&self) -> bool {
+        let block = TASK_FRAMES * 2 * rayon::current_num_threads();
+        self.complete_frames() >= self.next_frame + block
     }
 
     /// Number of frames that fit in the samples seen so far.
@@ -183,22 +193,27 @@ impl FrameAnalyzer {
         )
     }
 
-    fn analyse_pending(&mut self, out: &mut Vec<FrameFeatures>) {
+    /// Analyses every complete frame buffered so far, appending them to `out` (at the end of the
+    /// stream, this flushes the last frames).
+    pub fn analyse_buffered(&mut self, out: &mut Vec<FrameFeatures>) {
         use rayon::prelude::*;
         let end = self.complete_frames();
-        let tasks: Vec<_> = (self.next_frame..end)
-            .step_by(TASK_FRAMES)
-            .map(|first| first..(first + TASK_FRAMES).min(end))
-            .collect();
+        let mut tasks = Vec::new();
+        let mut first = self.next_frame;
+        while first < end {
+            let next = ((first / TASK_FRAMES + 1) * TASK_FRAMES).min(end);
+            tasks.push(first..next);
+            first = next;
+        }
         let (kernel, pending, start) = (&self.kernel, &self.pending, self.pending_start);
         let blocks: Vec<Vec<FrameFeatures>> = tasks
             .into_par_iter()
-            .map(|frames| kernel.analyse(pending, start, frames))
+            .map(|frames| kernel.analyse_task(pending, start, frames))
             .collect();
         out.extend(blocks.into_iter().flatten());
         self.next_frame = end;
-        // Keep what the next frame needs.
-        let keep_from = self.next_frame * self.kernel.cfg.stft.hop;
+        // Keep what the next frame's task needs, warm-up and the sample before it included.
+        let keep_from = self.kernel.warm_up_start(end).saturating_sub(1);
         let drop = keep_from
             .saturating_sub(self.pending_start)
             .min(self.pending.len());
@@ -242,6 +257,38 @@ impl FrameKernel {
             harmonic_phase: HarmonicPhase::new(n_fft, cfg.stft.win_len, sr, 300.0, 3_400.0),
             cfg: cfg.clone(),
         })
+    }
+
+    /// First sample of the DC blocker's run for the task holding `frame`.
+    fn warm_up_start(&self, frame: usize) -> usize {
+        let task_start = frame / TASK_FRAMES * TASK_FRAMES;
+        (task_start * self.cfg.stft.hop).saturating_sub(DC_WARM_UP)
+    }
+
+    /// Removes DC from the samples `frames` need (starting the blocker at
+    /// [`Self::warm_up_start`]) and analyses them; `raw[0]` is stream sample `offset`.
+    fn analyse_task(
+        &self,
+        raw: &[f32],
+        offset: usize,
+        frames: std::ops::Range<usize>,
+    ) -> Vec<FrameFeatures> {
+        let stft = &self.cfg.stft;
+        let from = self.warm_up_start(frames.start);
+        let to = (frames.end - 1) * stft.hop + stft.win_len;
+        let mut dc = DcBlocker {
+            prev_x: if from > 0 {
+                raw[from - 1 - offset]
+            } else {
+                0.0
+            },
+            prev_y: 0.0,
+        };
+        let clean: Vec<f32> = raw[from - offset..to - offset]
+            .iter()
+            .map(|&x| dc.process(x))
+            .collect();
+        self.analyse(&clean, from, frames)
     }
 
     /// Analyses `frames` of the signal whose sample `offset` is `signal[0]`.
@@ -314,7 +361,7 @@ fn flatness_from_db(power_db: &[f32], mean_power: f32) -> f32 {
 }
 
 /// One-pole DC blocker, `y[n] = x[n] - x[n-1] + R y[n-1]`, cut-off about 13 Hz at 16 kHz.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct DcBlocker {
     prev_x: f32,
     prev_y: f32,
@@ -340,7 +387,7 @@ mod tests {
         let mut a = FrameAnalyzer::new(&FeatureConfig::default()).unwrap();
         let mut out = Vec::new();
         a.push(x, &mut out);
-        a.finish(&mut out);
+        a.analyse_buffered(&mut out);
         out
     }
 
@@ -360,8 +407,30 @@ mod tests {
         for c in x.chunks(997) {
             a.push(c, &mut chunked);
         }
-        a.finish(&mut chunked);
+        a.analyse_buffered(&mut chunked);
         assert_eq!(chunked, whole);
+    }
+
+    #[test]
+    fn parallel_tasks_match_one_dc_blocker_over_the_whole_stream() {
+        // Each task restarts the DC blocker shortly before its frames; the frames must equal
+        // those of one blocker run from the first sample (offset and hum included, which the
+        // blocker has to track across task boundaries).
+        let x: Vec<f32> = noise(16_000 * 20, 5)
+            .iter()
+            .enumerate()
+            .map(|(i, v)| 0.2 * v + 0.3 + 0.1 * (i as f32 * 0.0236).sin())
+            .collect();
+        let cfg = FeatureConfig::default();
+        let kernel = FrameKernel::new(&cfg).unwrap();
+        let mut dc = DcBlocker {
+            prev_x: 0.0,
+            prev_y: 0.0,
+        };
+        let clean: Vec<f32> = x.iter().map(|&s| dc.process(s)).collect();
+        let n = stft::frame_count(x.len(), cfg.stft.win_len, cfg.stft.hop);
+        assert!(n > 3 * TASK_FRAMES);
+        assert_eq!(analyse(&x), kernel.analyse(&clean, 0, 0..n));
     }
 
     #[test]
