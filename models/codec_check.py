@@ -7,8 +7,8 @@ setting and class the score shift against the original and the shares scored < 0
 >= 0.7 (`synthetic`). The clips are training clips of the shipped model, so this measures
 invariance to the codec, not generalisation.
 
-Usage:  python3 models/codec_check.py VOXGUARD_BINARY [MANIFEST] [N]
-        (defaults: ../shared/corpus/manifest.csv, 40)
+Usage:  python3 models/codec_check.py VOXGUARD_BINARY [MANIFEST] [N] [MODEL]
+        (defaults: ../shared/corpus/manifest.csv, 40, the binary's built-in model)
 Needs:  ffmpeg with libmp3lame, aac, libvorbis and libopus.
 """
 
@@ -35,9 +35,10 @@ def spread(rows, n):
     return rows[::step][:n]
 
 
-def scan(binary, files):
+def scan(binary, files, model=None):
+    extra = ["--model", model] if model else []
     out = subprocess.run(
-        [binary, "scan", "-q", "--format", "jsonl", *files],
+        [binary, "scan", "-q", "--format", "jsonl", *extra, *files],
         capture_output=True, text=True, check=False,
     ).stdout
     scores = {}
@@ -51,13 +52,14 @@ def main():
     binary = sys.argv[1]
     manifest = sys.argv[2] if len(sys.argv) > 2 else "../shared/corpus/manifest.csv"
     n = int(sys.argv[3]) if len(sys.argv) > 3 else 40
+    model = sys.argv[4] if len(sys.argv) > 4 else None
     root = os.path.dirname(os.path.abspath(manifest))
     rows = list(csv.DictReader(open(manifest)))
     picked = spread([r for r in rows if r["label"] == "bonafide"], n) + spread(
         [r for r in rows if r["label"] == "spoof"], n)
     label = {os.path.splitext(os.path.basename(r["file"]))[0]: r["label"] for r in picked}
     originals = [os.path.join(root, r["file"]) for r in picked]
-    base = scan(binary, originals)
+    base = scan(binary, originals, model)
     print(f"{len(picked)} clips ({n} real, {n} synthetic from "
           f"{len({r['system'] for r in picked if r['label'] == 'spoof'})} generators)")
     print(f"{'setting':22s} {'class':9s} {'mean shift':>10s} {'min':>7s} {'max':>7s} "
@@ -83,7 +85,7 @@ def main():
                 subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", src,
                                 "-ac", "1", *args, dst], check=True)
                 coded.append(dst)
-            report(name, scan(binary, coded))
+            report(name, scan(binary, coded, model))
             for f in coded:
                 os.remove(f)
 

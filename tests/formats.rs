@@ -68,8 +68,8 @@ fn every_format_decodes_with_the_same_content() {
         } else {
             // 8-bit, companded, ADPCM and lossy codecs change the audio, not what it is. The
             // 32 kbit/s MP3 copy of this 2.6 s clip moves most, towards human: -0.29 with model
-            // 1.3.0, -0.35 with 1.4.0, -0.31 with 1.5.0 and 1.6.0 (a known limit, in the model
-            // card); the others stay within 0.3.
+            // 1.3.0, -0.35 with 1.4.0, -0.31 with 1.5.0 and 1.6.0, -0.21 with 1.7.0 (a known
+            // limit, in the model card); the others stay within 0.3.
             let tolerance = if *name == "mp3.mp3" { 0.4 } else { 0.3 };
             assert!(
                 (score - ref_score).abs() < tolerance,

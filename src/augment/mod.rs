@@ -2,7 +2,8 @@
 //! properties (bandwidth, codec, noise, level, length) as a shortcut: a telephone copy of each
 //! clip is resampled to 8 kHz, band-limited to the telephone band, companded with G.711 μ-law and
 //! brought back to the analysis rate; a degraded copy is cropped, rescaled and buried in coloured
-//! noise, and half the time sent through the telephone channel as well.
+//! noise, half the time sent through the telephone channel as well and, independently, half the
+//! time through a simulated low-bit-rate perceptual coder.
 
 use rand::{RngExt, SeedableRng};
 use rand_pcg::Pcg64;
@@ -11,6 +12,9 @@ use realfft::num_complex::Complex;
 
 use crate::error::Result;
 use crate::resample::StreamResampler;
+
+mod codec;
+pub use codec::LossyCoder;
 
 /// μ-law constant of G.711.
 const MU: f32 = 255.0;
@@ -78,7 +82,8 @@ const MIN_CROP_S: f64 = 3.0;
 /// A degraded copy of `samples` (at `rate` Hz), all choices drawn from `seed`: a random crop
 /// (60-100 % of the clip, at least 3 s), a gain of -20 to +6 dB with clipping at full scale,
 /// noise with a power spectrum falling as `1/f^α` (α from 0, white, to 2, brown) at 10-30 dB
-/// below the speech level, and with probability 1/2 the [`telephone`] channel.
+/// below the speech level, with probability 1/2 the [`telephone`] channel and, independently with
+/// probability 1/2, a [`LossyCoder`] with cut-off, depth and step drawn from their ranges.
 pub fn degrade(samples: &[f32], rate: u32, seed: u64) -> Result<Vec<f32>> {
     let mut rng = Pcg64::seed_from_u64(seed);
     let n = samples.len();
@@ -99,10 +104,12 @@ pub fn degrade(samples: &[f32], rate: u32, seed: u64) -> Result<Vec<f32>> {
     let gain = 10f32.powf(rng.random_range(GAIN_DB.0..GAIN_DB.1) / 20.0);
     x.iter_mut().for_each(|v| *v = (*v * gain).clamp(-1.0, 1.0));
     if rng.random::<bool>() {
-        telephone(&x, rate, rng.random())
-    } else {
-        Ok(x)
+        x = telephone(&x, rate, rng.random())?;
     }
+    if rng.random::<bool>() {
+        x = LossyCoder::draw(&mut rng).apply(&x, rate);
+    }
+    Ok(x)
 }
 
 /// `samples` with coloured noise (spectrum `1/f^α`, α in 0..2) at 10-30 dB below the speech
