@@ -212,7 +212,7 @@ pub fn analyze_file(path: &Path, cfg: &AnalysisConfig) -> Result<FileAnalysis> {
 
 /// Analyses an opened decoder stream as `cfg` says.
 ///
-/// Decoding and resampling run on their own thread, up to [`CHUNKS_AHEAD`] chunks ahead of the
+/// Decoding and resampling run on their own thread, up to 16 one-second chunks ahead of the
 /// frame analysis, which runs on rayon's threads.
 pub fn analyze_stream(stream: AudioDecoderStream, cfg: &AnalysisConfig) -> Result<FileAnalysis> {
     let info = stream.info().clone();

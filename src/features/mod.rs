@@ -138,8 +138,8 @@ const DC_WARM_UP: usize = 8192;
 /// Streaming frame analyser: DC blocker, STFT, LFCC, band energies, flatness, pitch, harmonic
 /// phase.
 ///
-/// The stream is cut into tasks of [`TASK_FRAMES`] frames at fixed positions, analysed in
-/// parallel (rayon); each task runs its own DC blocker from [`DC_WARM_UP`] samples before its
+/// The stream is cut into tasks of 256 frames at fixed positions, analysed in
+/// parallel (rayon); each task runs its own DC blocker from 8,192 samples before its
 /// first frame, so no stage runs sample by sample on one thread, and every frame's features
 /// depend on its position and samples alone, not on block sizes or the number of threads.
 pub struct FrameAnalyzer {

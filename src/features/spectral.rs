@@ -2,7 +2,7 @@
 //! flatness from the magnitude spectrum; flux between consecutive magnitude spectra; zero-crossing
 //! rate and RMS from the samples.
 
-/// Names of the statistics, in the order [`frame_stats`] returns them.
+/// Names of the statistics: those of [`spectrum_stats`], then those of [`waveform_stats`].
 pub const NAMES: [&str; 7] = [
     "centroid_hz",
     "bandwidth_hz",
