@@ -86,66 +86,80 @@ struct Chunk {
     streams: Vec<Vec<f32>>,
 }
 
-/// The decoding side: decodes, downmixes or splits channels, and resamples to the analysis rate.
+/// The decoding side: decodes, downmixes or splits channels, and resamples, a chunk at a time.
 struct Producer {
     stream: AudioDecoderStream,
     mode: ChannelMode,
     resamplers: Vec<StreamResampler>,
     mix: Vec<f32>,
+    /// Input frames per chunk ([`CHUNK_S`] at the file's rate).
+    chunk_frames: u64,
+    /// The stream has ended and the resamplers' tails have been handed out.
+    done: bool,
 }
 
 impl Producer {
-    /// Sends chunks of about [`CHUNK_S`] seconds until the stream ends, fails, or the receiver
-    /// hangs up.
-    fn run(mut self, tx: std::sync::mpsc::SyncSender<Result<Chunk>>) {
-        let chunk_frames = (CHUNK_S * self.stream.info().sample_rate as f64) as u64;
-        let mut chunk = self.empty_chunk();
-        loop {
-            match self.stream.next_block() {
-                Ok(Some(block)) => {
-                    chunk.input_frames += block[0].len() as u64;
-                    match self.mode {
-                        ChannelMode::Mix => {
-                            downmix(block, &mut self.mix);
-                            self.resamplers[0].push(&self.mix, &mut chunk.streams[0]);
-                        }
-                        ChannelMode::Each => {
-                            for ((r, samples), out) in self
-                                .resamplers
-                                .iter_mut()
-                                .zip(block)
-                                .zip(&mut chunk.streams)
-                            {
-                                r.push(samples, out);
-                            }
-                        }
-                    }
-                    if chunk.input_frames >= chunk_frames {
-                        let full = std::mem::replace(&mut chunk, self.empty_chunk());
-                        if tx.send(Ok(full)).is_err() {
-                            return;
-                        }
-                    }
+    /// A producer of `mode` streams from `stream`, resampled to `rate` Hz.
+    fn new(stream: AudioDecoderStream, mode: ChannelMode, rate: u32) -> Result<Self> {
+        let info = stream.info();
+        let n_streams = match mode {
+            ChannelMode::Mix => 1,
+            ChannelMode::Each => info.channels,
+        };
+        Ok(Self {
+            resamplers: (0..n_streams)
+                .map(|_| StreamResampler::new(info.sample_rate, rate))
+                .collect::<Result<_>>()?,
+            chunk_frames: (CHUNK_S * info.sample_rate as f64) as u64,
+            stream,
+            mode,
+            mix: Vec::new(),
+            done: false,
+        })
+    }
+
+    /// The next chunk of about [`CHUNK_S`] seconds (the last one shorter, with the resamplers'
+    /// tails), or `None` after the last.
+    fn next_chunk(&mut self) -> Result<Option<Chunk>> {
+        if self.done {
+            return Ok(None);
+        }
+        let mut chunk = Chunk {
+            input_frames: 0,
+            streams: vec![Vec::new(); self.resamplers.len()],
+        };
+        while chunk.input_frames < self.chunk_frames {
+            let Some(block) = self.stream.next_block()? else {
+                for (r, out) in self.resamplers.iter_mut().zip(&mut chunk.streams) {
+                    r.finish(out);
                 }
-                Ok(None) => {
-                    for (r, out) in self.resamplers.iter_mut().zip(&mut chunk.streams) {
-                        r.finish(out);
-                    }
-                    let _ = tx.send(Ok(chunk));
-                    return;
+                self.done = true;
+                break;
+            };
+            chunk.input_frames += block[0].len() as u64;
+            match self.mode {
+                ChannelMode::Mix => {
+                    downmix(block, &mut self.mix);
+                    self.resamplers[0].push(&self.mix, &mut chunk.streams[0]);
                 }
-                Err(e) => {
-                    let _ = tx.send(Err(e));
-                    return;
+                ChannelMode::Each => {
+                    let streams = self.resamplers.iter_mut().zip(&mut chunk.streams);
+                    for ((r, out), samples) in streams.zip(block) {
+                        r.push(samples, out);
+                    }
                 }
             }
         }
+        Ok(Some(chunk))
     }
 
-    fn empty_chunk(&self) -> Chunk {
-        Chunk {
-            input_frames: 0,
-            streams: vec![Vec::new(); self.resamplers.len()],
+    /// Sends chunks until the stream ends, fails, or the receiver hangs up.
+    fn run(mut self, tx: std::sync::mpsc::SyncSender<Result<Chunk>>) {
+        while let Some(chunk) = self.next_chunk().transpose() {
+            let failed = chunk.is_err();
+            if tx.send(chunk).is_err() || failed {
+                return;
+            }
         }
     }
 }
@@ -216,19 +230,8 @@ pub fn analyze_file(path: &Path, cfg: &AnalysisConfig) -> Result<FileAnalysis> {
 /// frame analysis, which runs on rayon's threads.
 pub fn analyze_stream(stream: AudioDecoderStream, cfg: &AnalysisConfig) -> Result<FileAnalysis> {
     let info = stream.info().clone();
-    let n_streams = match cfg.channels {
-        ChannelMode::Mix => 1,
-        ChannelMode::Each => info.channels,
-    };
-    let producer = Producer {
-        stream,
-        mode: cfg.channels,
-        resamplers: (0..n_streams)
-            .map(|_| StreamResampler::new(info.sample_rate, cfg.features.sample_rate))
-            .collect::<Result<_>>()?,
-        mix: Vec::new(),
-    };
-    let mut chains = (0..n_streams)
+    let producer = Producer::new(stream, cfg.channels, cfg.features.sample_rate)?;
+    let mut chains = (0..producer.resamplers.len())
         .map(|_| ChannelChain::new(cfg))
         .collect::<Result<Vec<_>>>()?;
     let frames = std::thread::scope(|scope| -> Result<u64> {
@@ -288,29 +291,22 @@ pub fn load_mono_at(
     Ok((out, rate))
 }
 
-/// Decodes `path` block by block, averages its channels, resamples to `rate` Hz (or keeps the
-/// file's rate if `None`) and hands each block and its rate to `on_block`, stopping at its first
-/// error; returns the file's description and the rate of the blocks.
+/// Decodes `path` a chunk of about a second at a time, averages its channels, resamples to `rate`
+/// Hz (or keeps the file's rate if `None`) and hands each chunk and its rate to `on_block`,
+/// stopping at its first error; returns the file's description and the rate of the chunks.
 pub fn stream_mono(
     path: &Path,
     rate: Option<u32>,
     max_duration_s: f64,
     mut on_block: impl FnMut(&[f32], u32) -> Result<()>,
 ) -> Result<(AudioInfo, u32)> {
-    let mut stream = AudioDecoderStream::open(path, max_duration_s)?;
+    let stream = AudioDecoderStream::open(path, max_duration_s)?;
     let info = stream.info().clone();
     let rate = rate.unwrap_or(info.sample_rate);
-    let mut resampler = StreamResampler::new(info.sample_rate, rate)?;
-    let (mut out, mut mix) = (Vec::new(), Vec::new());
-    while let Some(block) = stream.next_block()? {
-        downmix(block, &mut mix);
-        out.clear();
-        resampler.push(&mix, &mut out);
-        on_block(&out, rate)?;
+    let mut producer = Producer::new(stream, ChannelMode::Mix, rate)?;
+    while let Some(chunk) = producer.next_chunk()? {
+        on_block(&chunk.streams[0], rate)?;
     }
-    out.clear();
-    resampler.finish(&mut out);
-    on_block(&out, rate)?;
     Ok((info, rate))
 }
 
