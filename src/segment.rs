@@ -214,23 +214,19 @@ pub fn pool(frames: &[FrameFeatures], mask: &[bool], feat: &FeatureConfig) -> Ve
         .map(|&i| frames[i].values[..nc].to_vec())
         .collect();
     let d = deltas(&speech_ceps, 2);
-    let mean_std = |get: &dyn Fn(usize) -> f32| mean_std(idx.iter().map(|&i| get(i)));
+    let column = |c: usize| mean_std(idx.iter().map(|&i| frames[i].values[c]));
     let mut out = Vec::with_capacity(3 * nc + 2 * feat.n_bands + 1);
-    let ceps_ms: Vec<(f32, f32)> = (0..nc)
-        .map(|c| mean_std(&|i| frames[i].values[c]))
-        .collect();
+    let ceps_ms: Vec<(f32, f32)> = (0..nc).map(column).collect();
     out.extend(ceps_ms[1..].iter().map(|m| m.0));
     out.extend(ceps_ms.iter().map(|m| m.1));
-    out.extend((0..nc).map(|c| self::mean_std(d.iter().map(|v| v[c])).1));
-    let band_ms: Vec<(f32, f32)> = (0..feat.n_bands + 1)
-        .map(|b| mean_std(&|i| frames[i].values[nc + b]))
-        .collect();
+    out.extend((0..nc).map(|c| mean_std(d.iter().map(|v| v[c])).1));
+    let band_ms: Vec<(f32, f32)> = (nc..nc + feat.n_bands + 1).map(column).collect();
     out.extend(band_ms[..feat.n_bands].iter().map(|m| m.0));
     out.extend(band_ms[..feat.n_bands].iter().map(|m| m.1));
     out.push(band_ms[feat.n_bands].0);
     out.push(band_ms[feat.n_bands].1);
     let flat = feat.flatness_index();
-    let (v_mean, v_std) = mean_std(&|i| frames[i].values[flat + 1]);
+    let (v_mean, v_std) = column(flat + 1);
     let voiced: Vec<usize> = idx
         .iter()
         .copied()
@@ -243,11 +239,13 @@ pub fn pool(frames: &[FrameFeatures], mask: &[bool], feat: &FeatureConfig) -> Ve
     out
 }
 
-/// Mean and (population) standard deviation of `values`, accumulated in double precision.
-fn mean_std(values: impl Iterator<Item = f32> + Clone) -> (f32, f32) {
-    let n = values.clone().count() as f64;
-    let mean = values.clone().map(|v| v as f64).sum::<f64>() / n;
-    let var = values.map(|v| (v as f64 - mean).powi(2)).sum::<f64>() / n;
+/// Mean and (population) standard deviation of `values`, accumulated in double precision (the
+/// values are gathered once: walking frames three times cost more than the arithmetic).
+fn mean_std(values: impl Iterator<Item = f32>) -> (f32, f32) {
+    let v: Vec<f64> = values.map(f64::from).collect();
+    let n = v.len() as f64;
+    let mean = v.iter().sum::<f64>() / n;
+    let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n;
     (mean as f32, var.sqrt() as f32)
 }
 

@@ -78,9 +78,11 @@ impl Pitch {
         self.ifft
             .process_with_scratch(&mut self.spec, &mut self.acf, &mut self.scratch)
             .expect("planner-made buffers");
-        let r0 = self.acf[0].max(1e-20);
-        self.acf.iter_mut().for_each(|v| *v /= r0);
-        &self.acf
+        // Only lags up to max_lag + 1 are ever read.
+        let used = &mut self.acf[..self.max_lag + 2];
+        let r0 = used[0].max(1e-20);
+        used.iter_mut().for_each(|v| *v /= r0);
+        used
     }
 
     /// Estimates voicing and F0 of a frame (raw samples, as long as the window).
