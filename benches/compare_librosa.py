@@ -7,9 +7,12 @@ log, DCT to 20 LFCC plus deltas, pooling of means and deviations over 4 s segmen
 and a logistic-regression score per segment. It computes fewer features than voxguard (no
 pitch, harmonic phase or LTAS statistics), so the comparison favours Python.
 
-Both run on one core (OMP/MKL/OpenBLAS threads = 1, `voxguard -j 1`) on the same files. voxguard
-decodes on a second thread even with `-j 1`, so pin the whole run to one core for a fair figure:
+By default both run on one core (OMP/MKL/OpenBLAS threads = 1, `voxguard -j 1`) on the same
+files. voxguard decodes on a second thread even with `-j 1`, so pin the whole run to one core for
+a fair figure. With `--defaults` each side runs as a user would start it, unpinned: voxguard on
+all cores (its default `--jobs`), Python as one process with numpy's default threading.
 Usage:  taskset -c 0 python3 benches/compare_librosa.py VOXGUARD_BINARY FILE_OR_DIR [...]
+        python3 benches/compare_librosa.py --defaults VOXGUARD_BINARY FILE_OR_DIR [...]
 Needs: pip install librosa soundfile scipy numpy
 """
 import os
@@ -17,8 +20,10 @@ import sys
 import time
 import subprocess
 
-for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS"):
-    os.environ[var] = "1"
+DEFAULTS = "--defaults" in sys.argv[1:]
+if not DEFAULTS:
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS"):
+        os.environ[var] = "1"
 
 import numpy as np  # noqa: E402
 import librosa  # noqa: E402
@@ -75,17 +80,20 @@ def expand(paths):
 
 
 def main():
-    binary, paths = sys.argv[1], expand(sys.argv[2:])
+    args = [a for a in sys.argv[1:] if a != "--defaults"]
+    binary, paths = args[0], expand(args[1:])
     audio_s = sum(librosa.get_duration(path=p) for p in paths)
     t = time.perf_counter()
     for p in paths:
         score_file(p)
     py = time.perf_counter() - t
     t = time.perf_counter()
-    subprocess.run([binary, "scan", "-q", "-j", "1", "--format", "jsonl", *paths], check=False,
+    jobs = [] if DEFAULTS else ["-j", "1"]
+    subprocess.run([binary, "scan", "-q", *jobs, "--format", "jsonl", *paths], check=False,
                    stdout=subprocess.DEVNULL)
     rs = time.perf_counter() - t
-    print(f"{len(paths)} files, {audio_s:.0f} s of audio, one core each")
+    setting = f"default settings, {os.cpu_count()} cores" if DEFAULTS else "one core each"
+    print(f"{len(paths)} files, {audio_s:.0f} s of audio, {setting}")
     print(f"python/librosa: {py:.2f} s ({audio_s / py:.0f}x real time)")
     print(f"voxguard:       {rs:.2f} s ({audio_s / rs:.0f}x real time)")
     print(f"voxguard is {py / rs:.1f}x faster")

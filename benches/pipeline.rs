@@ -9,6 +9,7 @@ use std::path::Path;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use voxguard::decode::AudioDecoderStream;
+use voxguard::features::stft::{FrameTransform, frame_count};
 use voxguard::features::{FeatureConfig, FrameAnalyzer};
 use voxguard::model::Model;
 use voxguard::pipeline::{AnalysisConfig, analyze_samples};
@@ -53,6 +54,20 @@ fn stages(c: &mut Criterion) {
                 r.push(black_box(x), &mut out);
                 r.finish(&mut out);
                 out
+            })
+        });
+        // The floor under any 10 ms-hop analysis: window, 512-point FFT and power spectrum alone.
+        group.bench_with_input(BenchmarkId::new("stft_power", secs), &x16, |b, x| {
+            let cfg = FeatureConfig::default().stft;
+            let mut transform = FrameTransform::new(cfg).unwrap();
+            b.iter(|| {
+                (0..frame_count(x.len(), cfg.win_len, cfg.hop))
+                    .map(|j| {
+                        transform
+                            .frame(black_box(&x[j * cfg.hop..][..cfg.win_len]))
+                            .power[10]
+                    })
+                    .sum::<f32>()
             })
         });
         group.bench_with_input(BenchmarkId::new("frame_features", secs), &x16, |b, x| {
