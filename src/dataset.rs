@@ -17,6 +17,16 @@ pub enum Label {
     Spoof,
 }
 
+impl Label {
+    /// The label as the manifest spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Label::Bonafide => "bonafide",
+            Label::Spoof => "spoof",
+        }
+    }
+}
+
 /// One labelled clip.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Clip {

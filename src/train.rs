@@ -35,6 +35,18 @@ pub enum Condition {
     Noisy = 3,
 }
 
+impl Condition {
+    /// Short name (`clean`, `telephone`, `degraded`, `noisy`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Condition::Clean => "clean",
+            Condition::Telephone => "telephone",
+            Condition::Degraded => "degraded",
+            Condition::Noisy => "noisy",
+        }
+    }
+}
+
 /// The copies a model is trained on.
 pub const TRAINING_CONDITIONS: [Condition; 3] =
     [Condition::Clean, Condition::Telephone, Condition::Degraded];

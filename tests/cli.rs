@@ -259,3 +259,85 @@ fn readme_demo_runs_on_the_bundled_samples() {
     assert!(run.records.len() >= 4);
     assert!(run.records.iter().all(|r| r["score"].is_number()));
 }
+
+#[test]
+fn train_exports_the_statistics_it_trains_on() {
+    // Four bundled clips are enough to train (badly) and to check the export's layout.
+    let dir = tempfile::tempdir().unwrap();
+    let samples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("audio-samples");
+    let clips = [
+        (
+            "real_librispeech_4137-11701-0000.flac",
+            "bonafide",
+            "bonafide",
+            "4137",
+        ),
+        (
+            "real_ljspeech_LJ001-0021.flac",
+            "bonafide",
+            "bonafide",
+            "LJ",
+        ),
+        ("synthetic_flite-slt_037.flac", "spoof", "flite-slt", "slt"),
+        ("synthetic_piper-joe_009.flac", "spoof", "piper-joe", "joe"),
+    ];
+    let mut manifest = String::from("file,label,system,corpus,speaker\n");
+    for (file, label, system, speaker) in clips {
+        let path = samples.join(file);
+        manifest += &format!("{},{label},{system},samples,{speaker}\n", s(&path));
+    }
+    let manifest_path = dir.path().join("manifest.csv");
+    std::fs::write(&manifest_path, manifest).unwrap();
+    let (model, stats) = (dir.path().join("m.json"), dir.path().join("stats.csv"));
+    let out = voxguard()
+        .args(["train", "--quiet", "--manifest", s(&manifest_path)])
+        .args(["--out", s(&model), "--export-stats", s(&stats)])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let model: serde_json::Value = serde_json::from_slice(&std::fs::read(&model).unwrap()).unwrap();
+    let names: Vec<&str> = model["stats"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    let mut reader = csv::Reader::from_path(&stats).unwrap();
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    let meta = [
+        "file", "label", "system", "speaker", "copy", "segment", "speech_s",
+    ];
+    assert_eq!(header[..meta.len()], meta);
+    assert_eq!(
+        header[meta.len()..],
+        names,
+        "statistics named and ordered as in the model"
+    );
+    let mut copies = std::collections::BTreeSet::new();
+    for row in reader.records() {
+        let row = row.unwrap();
+        assert_eq!(row.len(), header.len());
+        let (file, label) = (&row[0], &row[1]);
+        let expected = clips
+            .iter()
+            .find(|c| file.ends_with(c.0))
+            .expect("a manifest clip");
+        assert_eq!(label, expected.1);
+        copies.insert((expected.0, row[4].to_string()));
+        let speech_s: f64 = row[6].parse().unwrap();
+        assert!(
+            speech_s >= 1.0,
+            "only scored segments are exported: {speech_s}"
+        );
+        for v in row.iter().skip(meta.len()) {
+            assert!(v.parse::<f32>().unwrap().is_finite(), "{file}: {v}");
+        }
+    }
+    // Every clip under each of the three training copies.
+    assert_eq!(copies.len(), clips.len() * 3, "{copies:?}");
+}

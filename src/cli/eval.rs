@@ -114,10 +114,7 @@ impl TestCopy {
 
     /// Key in the JSON output and heading in the tables.
     fn name(self) -> &'static str {
-        match self {
-            TestCopy::Telephone => "telephone",
-            TestCopy::Noisy => "noisy",
-        }
+        self.condition().name()
     }
 }
 

@@ -11,6 +11,7 @@ use voxguard::dataset::{Clip, read_manifest};
 use voxguard::model::Model;
 use voxguard::pipeline::AnalysisConfig;
 use voxguard::scan::sha256_file;
+use voxguard::segment::stat_names;
 use voxguard::train::{
     ClipFeatures, Condition, TRAINING_CONDITIONS, TrainConfig, extract, train_model,
 };
@@ -39,6 +40,10 @@ pub struct TrainArgs {
     /// Version string written into the model.
     #[arg(long, default_value = "1.0.0")]
     model_version: String,
+    /// Also write the pooled statistics the model is trained on to this CSV: one row per scored
+    /// segment of every clip and copy (clean, telephone, degraded), for training other models.
+    #[arg(long, value_name = "CSV")]
+    export_stats: Option<PathBuf>,
     /// Clips analysed in parallel (0 = one per core).
     #[arg(long, short = 'j', default_value_t = 0)]
     jobs: usize,
@@ -67,6 +72,10 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
             bail!("--exclude-systems: no system {s:?} in the manifest");
         }
     }
+    if let Some(path) = &args.export_stats {
+        let names = stat_names(&cfg.analysis.features);
+        write_atomically(path, &stats_csv(&clips, &feats, &names)?)?;
+    }
     let selected: Vec<usize> = (0..clips.len())
         .filter(|&i| !args.exclude_systems.contains(&clips[i].system))
         .collect();
@@ -91,6 +100,34 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
         model.calibration.b
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// The training statistics as CSV: clip, label, generator, speaker, copy, segment index, seconds
+/// of speech, then one column per statistic (named as in the model file).
+fn stats_csv(clips: &[Clip], feats: &[ClipFeatures], names: &[String]) -> anyhow::Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let meta = [
+        "file", "label", "system", "speaker", "copy", "segment", "speech_s",
+    ];
+    w.write_record(meta.iter().copied().chain(names.iter().map(String::as_str)))?;
+    for (clip, f) in clips.iter().zip(feats) {
+        for cond in TRAINING_CONDITIONS {
+            for (k, seg) in f.conditions[cond as usize].iter().enumerate() {
+                let mut row = vec![
+                    clip.path.display().to_string(),
+                    clip.label.as_str().to_string(),
+                    clip.system.clone(),
+                    clip.speaker.clone(),
+                    cond.name().to_string(),
+                    k.to_string(),
+                    format!("{:.2}", seg.speech_s),
+                ];
+                row.extend(seg.stats.iter().map(f32::to_string));
+                w.write_record(&row)?;
+            }
+        }
+    }
+    Ok(w.into_inner()?)
 }
 
 /// Reads a manifest and analyses its clips under the `wanted` copies (drawn from `seed`); clips
