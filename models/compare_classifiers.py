@@ -1,0 +1,182 @@
+#!/usr/bin/env python3
+"""Other classifiers on voxguard's own statistics, under the protocol of `eval --cv family`.
+
+`voxguard train --export-stats stats.csv` writes the pooled segment statistics the shipped model
+is trained on (clean, telephone and degraded copies of every clip). This script trains
+scikit-learn models on them with the same weighting as `train` (each class half the weight, each
+generator an equal share of the synthetic half, each clip an equal share of its generator's) and
+the same folds as `eval --cv family` (for each family and each of 5 folds of real speakers, a
+model trained without both scores that family's clips and that fold's real clips; a clip's score
+is the speech-weighted mean of its segments' log-odds). It prints the EER per held-out family
+(mean over the 5 folds) for the clean clips and their telephone copies.
+
+The logistic regression here is the shipped model's type (L2 10 on standardised statistics);
+its figures differ from `eval --cv family` by a point or two (solver, EER interpolation), so
+compare the rows with each other, not with the model card.
+
+Usage:  python3 models/compare_classifiers.py STATS_CSV [FAMILIES_CSV] [MODEL ...]
+        MODEL: logistic, oneclass, mlp, logistic+mlp, logistic+oneclass (default: all)
+Needs:  pip install numpy scikit-learn
+"""
+
+import collections
+import csv
+import hashlib
+import os
+import sys
+
+import numpy as np
+from sklearn.covariance import LedoitWolf
+from sklearn.linear_model import LogisticRegression
+from sklearn.neural_network import MLPClassifier
+
+META = 7  # file,label,system,speaker,copy,segment,speech_s
+TRAIN_COPIES = ("clean", "telephone", "degraded")
+TEST_COPIES = ("clean", "telephone")
+K = 5
+
+
+def load(path):
+    clips = collections.OrderedDict()
+    with open(path, newline="") as f:
+        rows = csv.reader(f)
+        next(rows)
+        for r in rows:
+            c = clips.setdefault(r[0], {"label": r[1], "system": r[2], "speaker": r[3],
+                                        "copies": collections.defaultdict(list)})
+            c["copies"][r[4]].append((float(r[6]), np.array(r[META:], dtype=float)))
+    return list(clips.values())
+
+
+def speaker_fold(speaker):
+    # voxguard's stable_hash: the first 8 bytes of SHA-256, little-endian.
+    return int.from_bytes(hashlib.sha256(speaker.encode()).digest()[:8], "little") % K
+
+
+def training_rows(clips, idx):
+    per_system = collections.Counter(clips[i]["system"] for i in idx if clips[i]["label"] == "spoof")
+    n_bona = max(1, sum(clips[i]["label"] == "bonafide" for i in idx))
+    x, y, w = [], [], []
+    for i in idx:
+        c = clips[i]
+        spoof = c["label"] == "spoof"
+        class_w = 0.5 / len(per_system) / per_system[c["system"]] if spoof else 0.5 / n_bona
+        for copy in TRAIN_COPIES:
+            segs = c["copies"].get(copy, [])
+            for _, stats in segs:
+                x.append(stats)
+                y.append(1.0 if spoof else 0.0)
+                w.append(class_w / len(segs) / len(TRAIN_COPIES))
+    w = np.array(w)
+    return np.array(x), np.array(y), w * len(w) / w.sum()
+
+
+class Standardised:
+    def __init__(self, x):
+        self.mean, self.scale = x.mean(0), x.std(0)
+        self.scale[self.scale < 1e-9] = 1.0
+
+    def __call__(self, x):
+        return (x - self.mean) / self.scale
+
+
+def logistic(x, y, w):
+    z = Standardised(x)
+    m = LogisticRegression(C=0.1, max_iter=5000).fit(z(x), y, sample_weight=w)
+    return lambda q: m.decision_function(z(q))
+
+
+def oneclass(x, y, w):
+    """Distance from the real speech alone (Ledoit-Wolf Gaussian): knows no generator."""
+    z = Standardised(x)
+    g = LedoitWolf().fit(z(x)[y == 0])
+    return lambda q: np.log(g.mahalanobis(z(q)))
+
+
+def mlp(x, y, w):
+    z = Standardised(x)
+    m = MLPClassifier(hidden_layer_sizes=(16,), activation="tanh", alpha=1.0, max_iter=300,
+                      random_state=0).fit(z(x), y, sample_weight=w)
+
+    def logit(q):
+        p = m.predict_proba(z(q))[:, 1].clip(1e-6, 1 - 1e-6)
+        return np.log(p / (1 - p))
+    return logit
+
+
+def logistic_mlp(x, y, w):
+    a, b = logistic(x, y, w), mlp(x, y, w)
+    return lambda q: 0.5 * (a(q) + b(q))
+
+
+def logistic_oneclass(x, y, w):
+    """Sum of the two scores, each scaled to unit deviation on the training rows."""
+    a, b = logistic(x, y, w), oneclass(x, y, w)
+    sa, sb = a(x).std(), b(x).std()
+    return lambda q: a(q) / sa + b(q) / sb
+
+
+MODELS = {"logistic": logistic, "oneclass": oneclass, "mlp": mlp, "logistic+mlp": logistic_mlp,
+          "logistic+oneclass": logistic_oneclass}
+
+
+def eer(bona, spoof):
+    bona, spoof = np.asarray(bona), np.asarray(spoof)
+    best = (2.0, 0.0)
+    for t in np.unique(np.concatenate([bona, spoof])):
+        miss, fa = (spoof < t).mean(), (bona >= t).mean()
+        best = min(best, (abs(miss - fa), (miss + fa) / 2))
+    return 100 * best[1]
+
+
+def clip_score(model, clip, copy):
+    segs = clip["copies"].get(copy, [])
+    if not segs:
+        return None
+    speech = np.array([s for s, _ in segs])
+    return float(speech @ model(np.stack([x for _, x in segs])) / speech.sum())
+
+
+def family_cv(clips, family, fit):
+    families = sorted({family[c["system"]] for c in clips if c["label"] == "spoof"})
+    table = {}
+    for held in families:
+        per_copy = {copy: [] for copy in TEST_COPIES}
+        for fold in range(K):
+            test = [i for i, c in enumerate(clips)
+                    if (c["label"] == "bonafide" and speaker_fold(c["speaker"]) == fold)
+                    or (c["label"] == "spoof" and family[c["system"]] == held)]
+            held_out = set(test)
+            train = [i for i in range(len(clips)) if i not in held_out]
+            model = fit(*training_rows(clips, train))
+            for copy in TEST_COPIES:
+                scored = [(clips[i]["label"], clip_score(model, clips[i], copy)) for i in test]
+                bona = [s for lab, s in scored if lab == "bonafide" and s is not None]
+                spoof = [s for lab, s in scored if lab == "spoof" and s is not None]
+                if bona and spoof:
+                    per_copy[copy].append(eer(bona, spoof))
+        table[held] = {copy: np.mean(v) for copy, v in per_copy.items()}
+    return table
+
+
+def main():
+    if len(sys.argv) < 2:
+        sys.exit(__doc__)
+    stats = sys.argv[1]
+    fam_path = sys.argv[2] if len(sys.argv) > 2 and sys.argv[2].endswith(".csv") else \
+        os.path.join(os.path.dirname(os.path.abspath(__file__)), "families.csv")
+    names = [a for a in sys.argv[2:] if not a.endswith(".csv")] or list(MODELS)
+    with open(fam_path) as f:
+        family = {r["system"]: r["family"] for r in csv.DictReader(
+            line for line in f if not line.startswith("#"))}
+    clips = load(stats)
+    print(f"{len(clips)} clips; EER % on held-out families, clean / telephone")
+    for name in names:
+        table = family_cv(clips, family, MODELS[name])
+        cells = "  ".join(f"{fam} {v['clean']:.1f}/{v['telephone']:.1f}" for fam, v in table.items())
+        means = [np.mean([v[c] for v in table.values()]) for c in TEST_COPIES]
+        print(f"{name:17s} mean {means[0]:.1f} / {means[1]:.1f}   {cells}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
