@@ -1,8 +1,9 @@
 //! A small multilayer perceptron (one tanh hidden layer) on standardised features, trained by
-//! full-batch Adam on the same weighted log-loss as the logistic regression. It is the second
+//! mini-batch Adam on the same weighted log-loss as the logistic regression. It is the second
 //! model type `eval --cv ... --classifier mlp` compares against the shipped linear model.
 
 use ndarray::{Array1, Array2, ArrayView2, Axis};
+use rand::seq::SliceRandom;
 use rand::{RngExt, SeedableRng};
 use rand_pcg::Pcg64;
 
@@ -13,8 +14,10 @@ use super::logistic::sigmoid;
 pub struct MlpConfig {
     /// Hidden units.
     pub hidden: usize,
-    /// Full-batch Adam steps.
+    /// Passes over the training rows (shuffled every pass).
     pub epochs: usize,
+    /// Rows per Adam step.
+    pub batch: usize,
     /// Adam step size.
     pub learning_rate: f64,
     /// L2 penalty on the weights (not the biases), on the scale of the logistic regression's.
@@ -28,7 +31,8 @@ impl Default for MlpConfig {
         Self {
             hidden: 16,
             epochs: 300,
-            learning_rate: 0.01,
+            batch: 200,
+            learning_rate: 0.001,
             l2: 10.0,
             seed: 0,
         }
@@ -94,26 +98,37 @@ impl Mlp {
         let mut w1 = uniform(h, d, (6.0 / (d + h) as f64).sqrt());
         let mut w2 = uniform(h, 1, (6.0 / (h + 1) as f64).sqrt()).remove_axis(Axis(1));
         let (mut b1, mut b2) = (Array1::<f64>::zeros(h), Array1::<f64>::zeros(1));
-        let (y, w) = (Array1::from(y.to_vec()), Array1::from(w.to_vec()));
         let decay = cfg.l2 / n as f64;
         let (mut a_w1, mut a_b1) = (Adam::new(w1.raw_dim()), Adam::new(b1.raw_dim()));
         let (mut a_w2, mut a_b2) = (Adam::new(w2.raw_dim()), Adam::new(b2.raw_dim()));
-        for t in 1..=cfg.epochs as i32 {
-            let hidden = (z.dot(&w1.t()) + &b1).mapv(f64::tanh);
-            let p = (hidden.dot(&w2) + b2[0]).mapv(sigmoid);
-            let g_out = &w * &(&p - &y) / n as f64;
-            let g_w2 = hidden.t().dot(&g_out) + &w2 * decay;
-            let g_b2 = Array1::from_elem(1, g_out.sum());
-            let mut g_a = g_out
-                .insert_axis(Axis(1))
-                .dot(&w2.view().insert_axis(Axis(0)));
-            g_a.zip_mut_with(&hidden, |g, &a| *g *= 1.0 - a * a);
-            let g_w1 = g_a.t().dot(&z) + &w1 * decay;
-            let g_b1 = g_a.sum_axis(Axis(0));
-            a_w1.step(&mut w1, &g_w1, t, cfg.learning_rate);
-            a_b1.step(&mut b1, &g_b1, t, cfg.learning_rate);
-            a_w2.step(&mut w2, &g_w2, t, cfg.learning_rate);
-            a_b2.step(&mut b2, &g_b2, t, cfg.learning_rate);
+        let mut order: Vec<usize> = (0..n).collect();
+        let mut t = 0;
+        for _ in 0..cfg.epochs {
+            order.shuffle(&mut rng);
+            for rows in order.chunks(cfg.batch.max(1)) {
+                t += 1;
+                let zb = z.select(Axis(0), rows);
+                let hidden = (zb.dot(&w1.t()) + &b1).mapv(f64::tanh);
+                let p = (hidden.dot(&w2) + b2[0]).mapv(sigmoid);
+                // The batch's share of the mean weighted log-loss's gradient.
+                let g_out = Array1::from_iter(
+                    rows.iter()
+                        .zip(&p)
+                        .map(|(&i, &p)| w[i] * (p - y[i]) / rows.len() as f64),
+                );
+                let g_w2 = hidden.t().dot(&g_out) + &w2 * decay;
+                let g_b2 = Array1::from_elem(1, g_out.sum());
+                let mut g_a = g_out
+                    .insert_axis(Axis(1))
+                    .dot(&w2.view().insert_axis(Axis(0)));
+                g_a.zip_mut_with(&hidden, |g, &a| *g *= 1.0 - a * a);
+                let g_w1 = g_a.t().dot(&zb) + &w1 * decay;
+                let g_b1 = g_a.sum_axis(Axis(0));
+                a_w1.step(&mut w1, &g_w1, t, cfg.learning_rate);
+                a_b1.step(&mut b1, &g_b1, t, cfg.learning_rate);
+                a_w2.step(&mut w2, &g_w2, t, cfg.learning_rate);
+                a_b2.step(&mut b2, &g_b2, t, cfg.learning_rate);
+            }
         }
         Self {
             w1,
