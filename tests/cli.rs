@@ -289,16 +289,11 @@ fn train_exports_the_statistics_it_trains_on() {
     let manifest_path = dir.path().join("manifest.csv");
     std::fs::write(&manifest_path, manifest).unwrap();
     let (model, stats) = (dir.path().join("m.json"), dir.path().join("stats.csv"));
-    let out = voxguard()
+    voxguard()
         .args(["train", "--quiet", "--manifest", s(&manifest_path)])
         .args(["--out", s(&model), "--export-stats", s(&stats)])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .assert()
+        .success();
 
     let model: serde_json::Value = serde_json::from_slice(&std::fs::read(&model).unwrap()).unwrap();
     let names: Vec<&str> = model["stats"]
