@@ -240,7 +240,7 @@ pub fn pool(frames: &[FrameFeatures], mask: &[bool], feat: &FeatureConfig) -> Ve
 }
 
 /// Mean and (population) standard deviation of `values`, accumulated in double precision (the
-/// values are gathered once: walking frames three times cost more than the arithmetic).
+/// values are gathered once, so the frames are walked once).
 fn mean_std(values: impl Iterator<Item = f32>) -> (f32, f32) {
     let v: Vec<f64> = values.map(f64::from).collect();
     let n = v.len() as f64;
