@@ -1,6 +1,6 @@
 //! Building a model from a labelled manifest: feature extraction (clean, telephone and degraded
-//! copies of every clip), a class-balanced logistic regression, and Platt calibration fitted on
-//! out-of-fold scores (folds hold out whole generators and whole speakers).
+//! copies of every clip), a class-balanced classifier (logistic regression or MLP), and Platt
+//! calibration fitted on out-of-fold scores (folds hold out whole generators and whole speakers).
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -14,6 +14,7 @@ use crate::augment::{add_test_noise, degrade, telephone};
 use crate::dataset::{Clip, Label};
 use crate::error::{Error, Result};
 use crate::model::calibration::Platt;
+use crate::model::classifier::{Classifier, ClassifierKind};
 use crate::model::logistic::{LogisticRegression, Standardizer};
 use crate::model::mlp::{Mlp, MlpConfig};
 use crate::model::{MODEL_FORMAT, MODEL_FORMAT_VERSION, ModelFile};
@@ -72,7 +73,9 @@ pub struct ClipFeatures {
 pub struct TrainConfig {
     /// Feature and segment settings.
     pub analysis: AnalysisConfig,
-    /// L2 penalty of the logistic regression (on standardised features).
+    /// The model type.
+    pub classifier: ClassifierKind,
+    /// L2 penalty on the classifier's weights (on standardised features).
     pub l2: f64,
     /// Folds for out-of-fold calibration.
     pub folds: usize,
@@ -84,6 +87,7 @@ impl Default for TrainConfig {
     fn default() -> Self {
         Self {
             analysis: AnalysisConfig::default(),
+            classifier: ClassifierKind::Logistic,
             l2: 10.0,
             folds: 5,
             seed: 0,
@@ -158,35 +162,6 @@ fn clip_features(
         };
     }
     Ok(ClipFeatures { conditions })
-}
-
-/// Which classifier [`fit`] trains.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum ClassifierKind {
-    /// L2 logistic regression (the shipped model type).
-    #[default]
-    Logistic,
-    /// One-hidden-layer perceptron, 16 tanh units (for comparison; cannot be saved).
-    Mlp,
-}
-
-/// A fitted classifier on standardised statistics.
-#[derive(Debug, Clone)]
-pub enum Classifier {
-    /// Logistic regression.
-    Logistic(LogisticRegression),
-    /// Multilayer perceptron.
-    Mlp(Mlp),
-}
-
-impl Classifier {
-    /// Log-odds for one standardised row.
-    pub fn logit(&self, z: &[f64]) -> f64 {
-        match self {
-            Classifier::Logistic(m) => m.logit(z),
-            Classifier::Mlp(m) => m.logit(z),
-        }
-    }
 }
 
 /// A classifier fitted on a subset of clips (before calibration).
@@ -341,7 +316,7 @@ pub fn spoof_systems(clips: &[Clip]) -> Vec<String> {
 /// A fitted classifier with the calibration that turns its log-odds into log-likelihood ratios.
 #[derive(Debug, Clone)]
 pub struct Calibrated {
-    /// Standardiser and logistic regression.
+    /// Standardiser and classifier.
     pub fitted: Fitted,
     /// Platt scaling fitted on out-of-fold scores.
     pub calibration: Platt,
@@ -404,45 +379,60 @@ pub fn train_model(
     let Calibrated {
         fitted,
         calibration,
-    } = fit_calibrated(clips, feats, selected, cfg.l2, k, ClassifierKind::Logistic)?;
-    let Classifier::Logistic(classifier) = fitted.classifier else {
-        return Err(Error::Config(
-            "a model file stores a logistic regression only".into(),
-        ));
-    };
+    } = fit_calibrated(clips, feats, selected, cfg.l2, k, cfg.classifier)?;
     let n_bona = selected
         .iter()
         .filter(|&&i| clips[i].label == Label::Bonafide)
         .count();
+    let mut training = json!({
+        "data": provenance,
+        "clips": selected.len(),
+        "bonafide_clips": n_bona,
+        "spoof_clips": selected.len() - n_bona,
+        "spoof_systems": systems,
+        "augmentation": [
+            "clean",
+            "telephone: 8 kHz resampling, band-pass 300 Hz to 3.0-3.8 kHz (per clip, from a hash of its file name), G.711 mu-law (continuous curve)",
+            "degraded: crop to 60-100 % (at least 3 s), noise with 1/f^a spectrum (a in 0..2) at 10-30 dB SNR, gain -20..+6 dB with clipping, half of them also through the telephone channel and, independently, half through a simulated lossy coder (STFT 512/256, low-pass at 5-7.5 kHz, components 30-50 dB below the frame's strongest dropped, magnitudes quantised in 1-6 dB steps)"
+        ],
+        "augmentation_seed": cfg.seed,
+        "l2": cfg.l2,
+        "calibration_folds": k,
+        "segment": cfg.analysis.segments,
+        "voxguard_version": env!("CARGO_PKG_VERSION"),
+    });
+    if cfg.classifier == ClassifierKind::Mlp {
+        let m = MlpConfig::default();
+        training["mlp"] = json!({
+            "hidden_units": m.hidden,
+            "epochs": m.epochs,
+            "batch_rows": m.batch,
+            "learning_rate": m.learning_rate,
+            "init_seed": m.seed,
+        });
+    }
     Ok(ModelFile {
         format: MODEL_FORMAT.into(),
         format_version: MODEL_FORMAT_VERSION,
-        name: "voxguard-lfcc-logreg".into(),
+        name: match cfg.classifier {
+            ClassifierKind::Logistic => "voxguard-lfcc-logreg",
+            ClassifierKind::Mlp => "voxguard-lfcc-mlp",
+        }
+        .into(),
         version: "1.0.0".into(),
-        description: "Logistic regression on pooled LFCC, band-energy and flatness statistics of \
-                      4 s speech segments; Platt-calibrated on generator- and speaker-held-out folds"
-            .into(),
+        description: format!(
+            "{} on pooled LFCC, band-energy and flatness statistics of 4 s speech segments; \
+             Platt-calibrated on generator- and speaker-held-out folds",
+            match cfg.classifier {
+                ClassifierKind::Logistic => "Logistic regression",
+                ClassifierKind::Mlp => "MLP (16 tanh units)",
+            }
+        ),
         stats: stat_names(&cfg.analysis.features),
         features: cfg.analysis.features.clone(),
         standardizer: fitted.standardizer,
-        classifier,
+        classifier: fitted.classifier,
         calibration,
-        training: json!({
-            "data": provenance,
-            "clips": selected.len(),
-            "bonafide_clips": n_bona,
-            "spoof_clips": selected.len() - n_bona,
-            "spoof_systems": systems,
-            "augmentation": [
-                "clean",
-                "telephone: 8 kHz resampling, band-pass 300 Hz to 3.0-3.8 kHz (per clip, from a hash of its file name), G.711 mu-law (continuous curve)",
-                "degraded: crop to 60-100 % (at least 3 s), noise with 1/f^a spectrum (a in 0..2) at 10-30 dB SNR, gain -20..+6 dB with clipping, half of them also through the telephone channel and, independently, half through a simulated lossy coder (STFT 512/256, low-pass at 5-7.5 kHz, components 30-50 dB below the frame's strongest dropped, magnitudes quantised in 1-6 dB steps)"
-            ],
-            "augmentation_seed": cfg.seed,
-            "l2": cfg.l2,
-            "calibration_folds": k,
-            "segment": cfg.analysis.segments,
-            "voxguard_version": env!("CARGO_PKG_VERSION"),
-        }),
+        training,
     })
 }

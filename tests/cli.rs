@@ -260,34 +260,45 @@ fn readme_demo_runs_on_the_bundled_samples() {
     assert!(run.records.iter().all(|r| r["score"].is_number()));
 }
 
-#[test]
-fn train_exports_the_statistics_it_trains_on() {
-    // Four bundled clips are enough to train (badly) and to check the export's layout.
-    let dir = tempfile::tempdir().unwrap();
-    let samples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("audio-samples");
-    let clips = [
-        (
-            "real_librispeech_4137-11701-0000.flac",
-            "bonafide",
-            "bonafide",
-            "4137",
-        ),
-        (
-            "real_ljspeech_LJ001-0021.flac",
-            "bonafide",
-            "bonafide",
-            "LJ",
-        ),
-        ("synthetic_flite-slt_037.flac", "spoof", "flite-slt", "slt"),
-        ("synthetic_piper-joe_009.flac", "spoof", "piper-joe", "joe"),
-    ];
+/// The four bundled clips, labelled: file, label, system, speaker.
+const BUNDLED: [(&str, &str, &str, &str); 4] = [
+    (
+        "real_librispeech_4137-11701-0000.flac",
+        "bonafide",
+        "bonafide",
+        "4137",
+    ),
+    (
+        "real_ljspeech_LJ001-0021.flac",
+        "bonafide",
+        "bonafide",
+        "LJ",
+    ),
+    ("synthetic_flite-slt_037.flac", "spoof", "flite-slt", "slt"),
+    ("synthetic_piper-joe_009.flac", "spoof", "piper-joe", "joe"),
+];
+
+/// The bundled samples folder.
+fn samples() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("audio-samples")
+}
+
+/// Writes a manifest of the [`BUNDLED`] clips into `dir`: enough to train a model (badly).
+fn bundled_manifest(dir: &std::path::Path) -> std::path::PathBuf {
     let mut manifest = String::from("file,label,system,corpus,speaker\n");
-    for (file, label, system, speaker) in clips {
-        let path = samples.join(file);
+    for (file, label, system, speaker) in BUNDLED {
+        let path = samples().join(file);
         manifest += &format!("{},{label},{system},samples,{speaker}\n", s(&path));
     }
-    let manifest_path = dir.path().join("manifest.csv");
-    std::fs::write(&manifest_path, manifest).unwrap();
+    let path = dir.join("manifest.csv");
+    std::fs::write(&path, manifest).unwrap();
+    path
+}
+
+#[test]
+fn train_exports_the_statistics_it_trains_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest_path = bundled_manifest(dir.path());
     let (model, stats) = (dir.path().join("m.json"), dir.path().join("stats.csv"));
     voxguard()
         .args(["train", "--quiet", "--manifest", s(&manifest_path)])
@@ -318,7 +329,7 @@ fn train_exports_the_statistics_it_trains_on() {
         let row = row.unwrap();
         assert_eq!(row.len(), header.len());
         let (file, label) = (&row[0], &row[1]);
-        let expected = clips
+        let expected = BUNDLED
             .iter()
             .find(|c| file.ends_with(c.0))
             .expect("a manifest clip");
@@ -334,5 +345,50 @@ fn train_exports_the_statistics_it_trains_on() {
         }
     }
     // Every clip under each of the three training copies.
-    assert_eq!(copies.len(), clips.len() * 3, "{copies:?}");
+    assert_eq!(copies.len(), BUNDLED.len() * 3, "{copies:?}");
+}
+
+#[test]
+fn train_writes_an_mlp_that_scan_uses() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = bundled_manifest(dir.path());
+    let train = |out: &std::path::Path| {
+        voxguard()
+            .args(["train", "--quiet", "--classifier", "mlp"])
+            .args(["--manifest", s(&manifest), "--out", s(out)])
+            .assert()
+            .success();
+        std::fs::read(out).unwrap()
+    };
+    let (path, again) = (dir.path().join("mlp.json"), dir.path().join("again.json"));
+    let bytes = train(&path);
+    assert_eq!(bytes, train(&again), "training is deterministic");
+
+    let file: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(file["name"], "voxguard-lfcc-mlp");
+    assert_eq!(file["training"]["mlp"]["hidden_units"], 16);
+    let hidden = file["classifier"]["hidden_weights"].as_array().unwrap();
+    assert_eq!(hidden.len(), 16);
+    let n_stats = file["stats"].as_array().unwrap().len();
+    assert!(
+        hidden
+            .iter()
+            .all(|r| r.as_array().unwrap().len() == n_stats)
+    );
+
+    let with_mlp = scan(&["--model", s(&path), s(&samples())]);
+    let builtin = scan(&[s(&samples())]);
+    assert_eq!(with_mlp.code, 0, "{}", with_mlp.stderr);
+    let sha = {
+        use sha2::Digest;
+        voxguard::model::hex(&sha2::Sha256::digest(&bytes))
+    };
+    for (file, ..) in BUNDLED {
+        let r = with_mlp.get(file);
+        assert_eq!(r["model"]["name"], "voxguard-lfcc-mlp", "{r}");
+        assert_eq!(r["model"]["sha256"], sha.as_str());
+        let score = r["score"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&score), "{file}: {score}");
+        assert_ne!(r["score"], builtin.get(file)["score"], "{file}");
+    }
 }

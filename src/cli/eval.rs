@@ -15,12 +15,12 @@ use voxguard::eval::{
     mean_metrics, regroup, reliability, score_clips, summarize,
 };
 use voxguard::model::Model;
+use voxguard::model::classifier::ClassifierKind;
 use voxguard::pipeline::AnalysisConfig;
 use voxguard::plot::det::{DetCurve, DetFigure};
 use voxguard::plot::{ImageFormat, render};
 use voxguard::train::{
-    Calibrated, Classifier, ClassifierKind, ClipFeatures, Condition, Fitted, TRAINING_CONDITIONS,
-    TrainConfig,
+    Calibrated, ClipFeatures, Condition, Fitted, TRAINING_CONDITIONS, TrainConfig,
 };
 
 use super::train::load_features;
@@ -195,7 +195,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
             let calibrated = Calibrated {
                 fitted: Fitted {
                     standardizer: model.file.standardizer.clone(),
-                    classifier: Classifier::Logistic(model.file.classifier.clone()),
+                    classifier: model.file.classifier.clone(),
                 },
                 calibration: model.file.calibration,
             };

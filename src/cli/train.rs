@@ -9,6 +9,7 @@ use serde_json::json;
 
 use voxguard::dataset::{Clip, read_manifest};
 use voxguard::model::Model;
+use voxguard::model::classifier::ClassifierKind;
 use voxguard::pipeline::AnalysisConfig;
 use voxguard::scan::sha256_file;
 use voxguard::segment::stat_names;
@@ -30,7 +31,10 @@ pub struct TrainArgs {
     /// Generators to leave out of training, comma-separated.
     #[arg(long, value_delimiter = ',')]
     exclude_systems: Vec<String>,
-    /// L2 penalty of the logistic regression.
+    /// Model type: the logistic regression shipped in `models/`, or a 16-unit MLP.
+    #[arg(long, value_enum, default_value_t = ClassifierKind::Logistic)]
+    classifier: ClassifierKind,
+    /// L2 penalty on the classifier's weights.
     #[arg(long, default_value_t = TrainConfig::default().l2)]
     l2: f64,
     /// Seed of the augmentation (telephone band edge, crop, gain, noise); 0 gives the shipped
@@ -56,6 +60,7 @@ pub struct TrainArgs {
 pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
     set_jobs(args.jobs)?;
     let cfg = TrainConfig {
+        classifier: args.classifier,
         l2: args.l2,
         seed: args.seed,
         ..TrainConfig::default()

@@ -13,9 +13,8 @@ use serde::Serialize;
 
 use crate::dataset::{Clip, Label};
 use crate::error::{Error, Result};
-use crate::train::{
-    Calibrated, ClassifierKind, ClipFeatures, Condition, fit_calibrated, stable_hash,
-};
+use crate::model::classifier::ClassifierKind;
+use crate::train::{Calibrated, ClipFeatures, Condition, fit_calibrated, stable_hash};
 
 /// Metrics of one generator (or family, or all pooled) against real speech, with counts.
 #[derive(Debug, Clone, Serialize)]

@@ -40,6 +40,7 @@ impl Standardizer {
 
 /// A fitted logistic regression: `logit = weights · z + bias` on standardised `z`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LogisticRegression {
     /// One weight per standardised feature.
     pub weights: Vec<f64>,

@@ -1,11 +1,12 @@
 //! A small multilayer perceptron (one tanh hidden layer) on standardised features, trained by
 //! mini-batch Adam on the same weighted log-loss as the logistic regression. It is the second
-//! model type `eval --cv ... --classifier mlp` compares against the shipped linear model.
+//! model type `train` and `eval --cv` can fit (`--classifier mlp`).
 
 use ndarray::{Array1, Array2, ArrayView2, Axis};
 use rand::seq::SliceRandom;
 use rand::{RngExt, SeedableRng};
 use rand_pcg::Pcg64;
+use serde::{Deserialize, Serialize};
 
 use super::logistic::sigmoid;
 
@@ -40,12 +41,61 @@ impl Default for MlpConfig {
 }
 
 /// A fitted network: `logit = w2 · tanh(W1 z + b1) + b2`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "MlpFile", into = "MlpFile")]
 pub struct Mlp {
     w1: Array2<f64>,
     b1: Array1<f64>,
     w2: Array1<f64>,
     b2: f64,
+}
+
+/// An [`Mlp`] as a model file stores it: one row of input weights per hidden unit.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MlpFile {
+    hidden_weights: Vec<Vec<f64>>,
+    hidden_bias: Vec<f64>,
+    output_weights: Vec<f64>,
+    output_bias: f64,
+}
+
+impl TryFrom<MlpFile> for Mlp {
+    type Error = String;
+
+    fn try_from(f: MlpFile) -> Result<Self, String> {
+        let h = f.hidden_weights.len();
+        let d = f.hidden_weights.first().map_or(0, Vec::len);
+        if h == 0 || d == 0 {
+            return Err("an MLP needs at least one hidden unit and one input".into());
+        }
+        if f.hidden_weights.iter().any(|r| r.len() != d)
+            || f.hidden_bias.len() != h
+            || f.output_weights.len() != h
+        {
+            return Err(format!(
+                "MLP weights of inconsistent shapes ({h} hidden units of {d} inputs expected)"
+            ));
+        }
+        Ok(Self {
+            w1: Array2::from_shape_vec((h, d), f.hidden_weights.concat())
+                .map_err(|e| e.to_string())?,
+            b1: Array1::from(f.hidden_bias),
+            w2: Array1::from(f.output_weights),
+            b2: f.output_bias,
+        })
+    }
+}
+
+impl From<Mlp> for MlpFile {
+    fn from(m: Mlp) -> Self {
+        Self {
+            hidden_weights: m.w1.rows().into_iter().map(|r| r.to_vec()).collect(),
+            hidden_bias: m.b1.to_vec(),
+            output_weights: m.w2.to_vec(),
+            output_bias: m.b2,
+        }
+    }
 }
 
 /// Adam's moment estimates for one parameter array.
@@ -136,6 +186,11 @@ impl Mlp {
             w2,
             b2: b2[0],
         }
+    }
+
+    /// How many inputs a row must have.
+    pub fn inputs(&self) -> usize {
+        self.w1.ncols()
     }
 
     /// The log-odds for one standardised row.

@@ -1,8 +1,10 @@
 //! Stage 5: the classifier. A model is a versioned JSON data file (see `models/README.md`) holding
-//! the feature settings it was trained with, a standardiser, a logistic regression on pooled
-//! segment statistics and a Platt calibration fitted on held-out folds.
+//! the feature settings it was trained with, a standardiser, a classifier on pooled segment
+//! statistics (a logistic regression, or a small MLP) and a Platt calibration fitted on held-out
+//! folds.
 
 pub mod calibration;
+pub mod classifier;
 pub mod linalg;
 pub mod logistic;
 pub mod mlp;
@@ -16,7 +18,8 @@ use crate::error::{Error, Result};
 use crate::features::FeatureConfig;
 use crate::segment::stat_names;
 use calibration::Platt;
-use logistic::{LogisticRegression, Standardizer};
+use classifier::Classifier;
+use logistic::Standardizer;
 
 /// The `format` field every model file carries.
 pub const MODEL_FORMAT: &str = "voxguard-model";
@@ -46,7 +49,7 @@ pub struct ModelFile {
     /// Feature standardisation.
     pub standardizer: Standardizer,
     /// The classifier on standardised statistics.
-    pub classifier: LogisticRegression,
+    pub classifier: Classifier,
     /// Calibration of the classifier's log-odds into a probability.
     pub calibration: Platt,
     /// How the model was trained (data, exclusions, counts), for provenance.
@@ -101,7 +104,7 @@ impl Model {
         if file.stats != expected
             || file.standardizer.mean.len() != d
             || file.standardizer.scale.len() != d
-            || file.classifier.weights.len() != d
+            || file.classifier.inputs() != d
         {
             return Err(bad(format!(
                 "statistics do not match its feature settings (expected {d})"
