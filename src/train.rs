@@ -14,7 +14,7 @@ use crate::augment::{add_test_noise, degrade, telephone};
 use crate::dataset::{Clip, Label};
 use crate::error::{Error, Result};
 use crate::model::calibration::Platt;
-use crate::model::classifier::{Classifier, ClassifierKind};
+use crate::model::classifier::{Classifier, ClassifierKind, Fusion};
 use crate::model::logistic::{LogisticRegression, Standardizer};
 use crate::model::mlp::{Mlp, MlpConfig};
 use crate::model::{MODEL_FORMAT, MODEL_FORMAT_VERSION, ModelFile};
@@ -266,19 +266,21 @@ pub fn fit(
             *v = (*v - mean) / scale;
         }
     }
+    let logistic = || LogisticRegression::fit(m.view(), &y, &w, l2);
+    let mlp = || {
+        let cfg = MlpConfig {
+            l2,
+            ..MlpConfig::default()
+        };
+        Mlp::fit(m.view(), &y, &w, &cfg)
+    };
     let classifier = match kind {
-        ClassifierKind::Logistic => {
-            Classifier::Logistic(LogisticRegression::fit(m.view(), &y, &w, l2))
-        }
-        ClassifierKind::Mlp => Classifier::Mlp(Mlp::fit(
-            m.view(),
-            &y,
-            &w,
-            &MlpConfig {
-                l2,
-                ..MlpConfig::default()
-            },
-        )),
+        ClassifierKind::Logistic => Classifier::Logistic(logistic()),
+        ClassifierKind::Mlp => Classifier::Mlp(mlp()),
+        ClassifierKind::Fusion => Classifier::Fusion(Fusion {
+            logistic: logistic(),
+            mlp: mlp(),
+        }),
     };
     Ok(Fitted {
         standardizer,
@@ -401,7 +403,7 @@ pub fn train_model(
         "segment": cfg.analysis.segments,
         "voxguard_version": env!("CARGO_PKG_VERSION"),
     });
-    if cfg.classifier == ClassifierKind::Mlp {
+    if cfg.classifier != ClassifierKind::Logistic {
         let m = MlpConfig::default();
         training["mlp"] = json!({
             "hidden_units": m.hidden,
@@ -417,6 +419,7 @@ pub fn train_model(
         name: match cfg.classifier {
             ClassifierKind::Logistic => "voxguard-lfcc-logreg",
             ClassifierKind::Mlp => "voxguard-lfcc-mlp",
+            ClassifierKind::Fusion => "voxguard-lfcc-logreg-mlp",
         }
         .into(),
         version: "1.0.0".into(),
@@ -426,6 +429,9 @@ pub fn train_model(
             match cfg.classifier {
                 ClassifierKind::Logistic => "Logistic regression",
                 ClassifierKind::Mlp => "MLP (16 tanh units)",
+                ClassifierKind::Fusion => {
+                    "Mean log-odds of a logistic regression and an MLP (16 tanh units)"
+                }
             }
         ),
         stats: stat_names(&cfg.analysis.features),

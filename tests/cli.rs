@@ -349,46 +349,62 @@ fn train_exports_the_statistics_it_trains_on() {
 }
 
 #[test]
-fn train_writes_an_mlp_that_scan_uses() {
+fn train_writes_an_mlp_and_a_fusion_that_scan_uses() {
     let dir = tempfile::tempdir().unwrap();
     let manifest = bundled_manifest(dir.path());
-    let train = |out: &std::path::Path| {
-        voxguard()
-            .args(["train", "--quiet", "--classifier", "mlp"])
-            .args(["--manifest", s(&manifest), "--out", s(out)])
-            .assert()
-            .success();
-        std::fs::read(out).unwrap()
-    };
-    let (path, again) = (dir.path().join("mlp.json"), dir.path().join("again.json"));
-    let bytes = train(&path);
-    assert_eq!(bytes, train(&again), "training is deterministic");
-
-    let file: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
-    assert_eq!(file["name"], "voxguard-lfcc-mlp");
-    assert_eq!(file["training"]["mlp"]["hidden_units"], 16);
-    let hidden = file["classifier"]["hidden_weights"].as_array().unwrap();
-    assert_eq!(hidden.len(), 16);
-    let n_stats = file["stats"].as_array().unwrap().len();
-    assert!(
-        hidden
-            .iter()
-            .all(|r| r.as_array().unwrap().len() == n_stats)
-    );
-
-    let with_mlp = scan(&["--model", s(&path), s(&samples())]);
     let builtin = scan(&[s(&samples())]);
-    assert_eq!(with_mlp.code, 0, "{}", with_mlp.stderr);
-    let sha = {
-        use sha2::Digest;
-        voxguard::model::hex(&sha2::Sha256::digest(&bytes))
-    };
-    for (file, ..) in BUNDLED {
-        let r = with_mlp.get(file);
-        assert_eq!(r["model"]["name"], "voxguard-lfcc-mlp", "{r}");
-        assert_eq!(r["model"]["sha256"], sha.as_str());
-        let score = r["score"].as_f64().unwrap();
-        assert!((0.0..=1.0).contains(&score), "{file}: {score}");
-        assert_ne!(r["score"], builtin.get(file)["score"], "{file}");
+    for (kind, name) in [
+        ("mlp", "voxguard-lfcc-mlp"),
+        ("fusion", "voxguard-lfcc-logreg-mlp"),
+    ] {
+        let train = |out: &std::path::Path| {
+            voxguard()
+                .args(["train", "--quiet", "--classifier", kind])
+                .args(["--manifest", s(&manifest), "--out", s(out)])
+                .assert()
+                .success();
+            std::fs::read(out).unwrap()
+        };
+        let path = dir.path().join(format!("{kind}.json"));
+        let bytes = train(&path);
+        let again = train(&dir.path().join("again.json"));
+        assert_eq!(bytes, again, "{kind}: training is deterministic");
+
+        let file: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(file["name"], name);
+        assert_eq!(file["training"]["mlp"]["hidden_units"], 16);
+        let (mlp, logistic) = match kind {
+            "mlp" => (&file["classifier"], None),
+            _ => (
+                &file["classifier"]["mlp"],
+                Some(&file["classifier"]["logistic"]),
+            ),
+        };
+        let n_stats = file["stats"].as_array().unwrap().len();
+        let hidden = mlp["hidden_weights"].as_array().unwrap();
+        assert_eq!(hidden.len(), 16);
+        assert!(
+            hidden
+                .iter()
+                .all(|r| r.as_array().unwrap().len() == n_stats)
+        );
+        if let Some(l) = logistic {
+            assert_eq!(l["weights"].as_array().unwrap().len(), n_stats);
+        }
+
+        let run = scan(&["--model", s(&path), s(&samples())]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let sha = {
+            use sha2::Digest;
+            voxguard::model::hex(&sha2::Sha256::digest(&bytes))
+        };
+        for (file, ..) in BUNDLED {
+            let r = run.get(file);
+            assert_eq!(r["model"]["name"], name, "{r}");
+            assert_eq!(r["model"]["sha256"], sha.as_str());
+            let score = r["score"].as_f64().unwrap();
+            assert!((0.0..=1.0).contains(&score), "{kind} {file}: {score}");
+            assert_ne!(r["score"], builtin.get(file)["score"], "{kind} {file}");
+        }
     }
 }

@@ -249,6 +249,9 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
             let title = match args.classifier {
                 ClassifierKind::Logistic => title.to_string(),
                 ClassifierKind::Mlp => format!("{title} [classifier: MLP, 16 tanh units]"),
+                ClassifierKind::Fusion => {
+                    format!("{title} [classifier: mean log-odds of logistic regression and MLP]")
+                }
             };
             (title, outcomes)
         }

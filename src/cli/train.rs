@@ -31,7 +31,8 @@ pub struct TrainArgs {
     /// Generators to leave out of training, comma-separated.
     #[arg(long, value_delimiter = ',')]
     exclude_systems: Vec<String>,
-    /// Model type: the logistic regression shipped in `models/`, or a 16-unit MLP.
+    /// Model type: the logistic regression shipped in `models/`, a 16-unit MLP, or the mean
+    /// log-odds of both.
     #[arg(long, value_enum, default_value_t = ClassifierKind::Logistic)]
     classifier: ClassifierKind,
     /// L2 penalty on the classifier's weights.

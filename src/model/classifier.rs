@@ -1,6 +1,6 @@
-//! The classifier a model file stores: either model type `train` and `eval --cv` can fit. In the
-//! file the two are told apart by their fields (`weights`/`bias` or `hidden_weights`/...), so
-//! files written before the MLP could be saved read unchanged.
+//! The classifier a model file stores: any model type `train` and `eval --cv` can fit. In the
+//! file the types are told apart by their fields (`weights`/`bias`, `hidden_weights`/...,
+//! `logistic`/`mlp`), so files written before the MLP could be saved read unchanged.
 
 use serde::{Deserialize, Serialize};
 
@@ -15,6 +15,8 @@ pub enum ClassifierKind {
     Logistic,
     /// One-hidden-layer perceptron, 16 tanh units.
     Mlp,
+    /// Both, fitted on the same rows; the mean of their log-odds.
+    Fusion,
 }
 
 /// A fitted classifier on standardised statistics.
@@ -25,6 +27,18 @@ pub enum Classifier {
     Logistic(LogisticRegression),
     /// Multilayer perceptron.
     Mlp(Mlp),
+    /// Logistic regression and MLP averaged.
+    Fusion(Fusion),
+}
+
+/// A logistic regression and an MLP on the same inputs, scored by the mean of their log-odds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fusion {
+    /// The linear half.
+    pub logistic: LogisticRegression,
+    /// The non-linear half.
+    pub mlp: Mlp,
 }
 
 impl Classifier {
@@ -33,6 +47,7 @@ impl Classifier {
         match self {
             Classifier::Logistic(m) => m.logit(z),
             Classifier::Mlp(m) => m.logit(z),
+            Classifier::Fusion(f) => 0.5 * (f.logistic.logit(z) + f.mlp.logit(z)),
         }
     }
 
@@ -41,6 +56,7 @@ impl Classifier {
         match self {
             Classifier::Logistic(_) => ClassifierKind::Logistic,
             Classifier::Mlp(_) => ClassifierKind::Mlp,
+            Classifier::Fusion(_) => ClassifierKind::Fusion,
         }
     }
 
@@ -49,6 +65,9 @@ impl Classifier {
         match self {
             Classifier::Logistic(m) => m.weights.len(),
             Classifier::Mlp(m) => m.inputs(),
+            Classifier::Fusion(f) if f.logistic.weights.len() == f.mlp.inputs() => f.mlp.inputs(),
+            // Halves of different widths fit no row.
+            Classifier::Fusion(_) => 0,
         }
     }
 }
@@ -66,9 +85,12 @@ mod tests {
             epochs: 5,
             ..MlpConfig::default()
         };
+        let logistic = LogisticRegression::fit(z.view(), &y, &w, 1.0);
+        let mlp = Mlp::fit(z.view(), &y, &w, &cfg);
         for c in [
-            Classifier::Logistic(LogisticRegression::fit(z.view(), &y, &w, 1.0)),
-            Classifier::Mlp(Mlp::fit(z.view(), &y, &w, &cfg)),
+            Classifier::Logistic(logistic.clone()),
+            Classifier::Mlp(mlp.clone()),
+            Classifier::Fusion(Fusion { logistic, mlp }),
         ] {
             let back: Classifier = serde_json::from_str(&serde_json::to_string(&c).unwrap())
                 .expect("reads what it writes");
