@@ -21,7 +21,12 @@ pub enum ClassifierKind {
 
 /// A fitted classifier on standardised statistics.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
+#[serde(
+    untagged,
+    expecting = "a classifier: a logistic regression (weights, bias), an MLP (hidden_weights, \
+                 hidden_bias, output_weights, output_bias, of matching sizes) or a fusion \
+                 (logistic, mlp)"
+)]
 pub enum Classifier {
     /// Logistic regression.
     Logistic(LogisticRegression),
@@ -121,7 +126,8 @@ mod tests {
             // No hidden unit.
             r#"{"hidden_weights": [], "hidden_bias": [], "output_weights": [], "output_bias": 0.0}"#,
         ] {
-            assert!(serde_json::from_str::<Classifier>(bad).is_err(), "{bad}");
+            let err = serde_json::from_str::<Classifier>(bad).unwrap_err();
+            assert!(err.to_string().contains("of matching sizes"), "{err}");
         }
     }
 }
