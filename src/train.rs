@@ -1,6 +1,7 @@
 //! Building a model from a labelled manifest: feature extraction (clean, telephone and degraded
-//! copies of every clip), a class-balanced classifier (logistic regression or MLP), and Platt
-//! calibration fitted on out-of-fold scores (folds hold out whole generators and whole speakers).
+//! copies of every clip), a class-balanced classifier (logistic regression, MLP or both), and
+//! Platt calibration fitted on out-of-fold scores (folds hold out whole generators and whole
+//! speakers).
 
 use std::collections::HashMap;
 use std::path::Path;

@@ -83,7 +83,7 @@ mod tests {
     use crate::model::mlp::MlpConfig;
 
     #[test]
-    fn both_types_survive_a_json_round_trip() {
+    fn every_type_survives_a_json_round_trip() {
         let z = ndarray::array![[-1.0, 0.3], [-0.5, -0.2], [0.5, 0.1], [1.0, 0.4]];
         let (y, w) = ([0.0, 0.0, 1.0, 1.0], [1.0; 4]);
         let cfg = MlpConfig {

@@ -1,7 +1,7 @@
 //! Stage 5: the classifier. A model is a versioned JSON data file (see `models/README.md`) holding
 //! the feature settings it was trained with, a standardiser, a classifier on pooled segment
-//! statistics (a logistic regression, or a small MLP) and a Platt calibration fitted on held-out
-//! folds.
+//! statistics (a logistic regression, a small MLP, or both averaged) and a Platt calibration
+//! fitted on held-out folds.
 
 pub mod calibration;
 pub mod classifier;
