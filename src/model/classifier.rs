@@ -23,9 +23,9 @@ pub enum ClassifierKind {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(
     untagged,
-    expecting = "a classifier: a logistic regression (weights, bias), an MLP (hidden_weights, \
-                 hidden_bias, output_weights, output_bias, of matching sizes) or a fusion \
-                 (logistic, mlp)"
+    expecting = "a classifier that matches no model type (a logistic regression needs weights \
+                 and bias; an MLP hidden_weights, hidden_bias, output_weights and output_bias \
+                 of matching sizes; a fusion logistic and mlp)"
 )]
 pub enum Classifier {
     /// Logistic regression.
