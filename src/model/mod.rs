@@ -138,3 +138,52 @@ impl Model {
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use classifier::ClassifierKind;
+
+    /// The shipped model's JSON with `edit` applied.
+    fn edited(edit: impl Fn(&mut serde_json::Value)) -> Vec<u8> {
+        let mut v: serde_json::Value = serde_json::from_str(BUILTIN_JSON).unwrap();
+        edit(&mut v);
+        serde_json::to_vec(&v).unwrap()
+    }
+
+    #[test]
+    fn the_builtin_model_loads_as_a_logistic_regression() {
+        let m = Model::builtin().unwrap();
+        assert_eq!(m.file.classifier.kind(), ClassifierKind::Logistic);
+        assert_eq!(m.file.classifier.inputs(), m.file.stats.len());
+        assert_eq!(m.sha256.len(), 64);
+    }
+
+    #[test]
+    fn broken_model_files_are_refused_naming_the_file_and_the_reason() {
+        let path = PathBuf::from("broken.json");
+        let cases: [(Vec<u8>, &str); 4] = [
+            (b"{ not json".to_vec(), "not a model file"),
+            (
+                edited(|v| v["format_version"] = 99.into()),
+                "this build reads",
+            ),
+            (
+                edited(|v| {
+                    v["classifier"]["weights"].as_array_mut().unwrap().pop();
+                }),
+                "statistics do not match",
+            ),
+            (
+                edited(|v| v["classifier"] = serde_json::json!({"weights": [1.0]})),
+                "matches no model type",
+            ),
+        ];
+        for (bytes, reason) in cases {
+            let err = Model::from_json(&bytes, path.clone())
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("broken.json") && err.contains(reason), "{err}");
+        }
+    }
+}
