@@ -3,9 +3,9 @@
 
 The Python side does the same kind of work as `voxguard scan`: decode (librosa/soundfile),
 resample to 16 kHz, STFT (25 ms Hann, 10 ms hop, 512-point FFT), 30 linear triangular filters,
-log, DCT to 20 LFCC plus deltas, pooling of means and deviations over 4 s segments every 2 s,
-and a logistic-regression score per segment. It computes fewer features than voxguard (no
-pitch, harmonic phase or LTAS statistics), so the comparison favours Python.
+log, DCT to 20 LFCC plus deltas, pooling of means and deviations over 4 s segments every 1 s
+(as voxguard segments), and a logistic-regression score per segment. It computes fewer features
+than voxguard (no pitch, harmonic phase or LTAS statistics), so the comparison favours Python.
 
 By default both run on one core (OMP/MKL/OpenBLAS threads = 1, `voxguard -j 1`) on the same
 files. voxguard decodes on a second thread even with `-j 1`, so pin the whole run to one core for
@@ -31,6 +31,7 @@ import scipy.fft  # noqa: E402
 
 SR, N_FFT, WIN, HOP = 16_000, 512, 400, 160
 N_FILT, N_CEPS = 30, 20
+SEG, SEG_HOP = 400, 100  # frames: 4 s segments every 1 s
 
 
 def linear_filterbank():
@@ -56,8 +57,8 @@ def score_file(path):
     energy = 10 * np.log10(np.mean(librosa.util.frame(y, frame_length=WIN, hop_length=HOP) ** 2, axis=0) + 1e-12)
     n = min(lfcc.shape[1], energy.size)
     scores = []
-    for start in range(0, max(n - 200, 0) + 1, 200):
-        sl = slice(start, min(start + 400, n))
+    for start in range(0, max(n - SEG + SEG_HOP, 0) + 1, SEG_HOP):
+        sl = slice(start, min(start + SEG, n))
         speech = energy[sl] > max(energy[sl].max() - 40, -55)
         if speech.sum() < 100:
             scores.append(None)
