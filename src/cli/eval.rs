@@ -11,8 +11,8 @@ use serde_json::{Value, json};
 use voxguard::dataset::Clip;
 use voxguard::eval::metrics::ReliabilityBin;
 use voxguard::eval::{
-    BUILTIN_FAMILIES, CvConfig, Families, ScoreSet, SystemMetrics, cv_groups, cv_speakers,
-    mean_metrics, regroup, reliability, score_clips, summarize,
+    BUILTIN_FAMILIES, BUILTIN_VOICES, CvConfig, Families, ScoreSet, SystemMetrics, Voices,
+    cv_groups, cv_speakers, mean_metrics, regroup, reliability, score_clips, summarize,
 };
 use voxguard::model::Model;
 use voxguard::model::classifier::ClassifierKind;
@@ -61,6 +61,14 @@ pub struct EvalArgs {
     /// `system,family` CSV for `--cv family` [default: the built-in models/families.csv].
     #[arg(long)]
     families: Option<PathBuf>,
+    /// Under `--cv`, fold real speakers by voice and, for `system` and `family`, also train each
+    /// fold model without the voices of the synthetic clips it is tested on (both classes).
+    #[arg(long)]
+    hold_out_voices: bool,
+    /// `speaker,voice` CSV naming the speakers that are one voice [default: the built-in
+    /// models/voices.csv].
+    #[arg(long)]
+    voices: Option<PathBuf>,
     /// Classifier of the models trained by `--cv` (the shipped model is a logistic regression).
     #[arg(long, value_enum, default_value_t = ClassifierKind::Logistic)]
     classifier: ClassifierKind,
@@ -168,6 +176,10 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
         Some(p) => Families::parse(&std::fs::read_to_string(p)?, &p.display().to_string())?,
         None => Families::parse(BUILTIN_FAMILIES, "models/families.csv (built in)")?,
     };
+    let voices = match &args.voices {
+        Some(p) => Voices::parse(&std::fs::read_to_string(p)?, &p.display().to_string())?,
+        None => Voices::parse(BUILTIN_VOICES, "models/voices.csv (built in)")?,
+    };
     let (title, outcomes) = match args.cv {
         None => {
             let model = match &args.model {
@@ -242,12 +254,23 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
                         seed,
                         copy: args.copy.condition(),
                         classifier: args.classifier,
+                        hold_out_voices: args.hold_out_voices,
+                    };
+                    let clips = if args.hold_out_voices {
+                        voices.apply(&clips)
+                    } else {
+                        clips.clone()
                     };
                     cross_validate(cv, &clips, &feats, &families, &cfg, args.copy)
                 })
                 .collect::<anyhow::Result<Vec<_>>>()?;
+            let title = if args.hold_out_voices {
+                format!("{title}; the tested voices held out of training too")
+            } else {
+                title.to_string()
+            };
             let title = match args.classifier {
-                ClassifierKind::Logistic => title.to_string(),
+                ClassifierKind::Logistic => title,
                 ClassifierKind::Mlp => format!("{title} [classifier: MLP, 16 tanh units]"),
                 ClassifierKind::Fusion => {
                     format!("{title} [classifier: mean log-odds of logistic regression and MLP]")

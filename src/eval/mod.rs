@@ -174,6 +174,9 @@ pub struct CvConfig {
     pub copy: Condition,
     /// The classifier every fold model uses.
     pub classifier: ClassifierKind,
+    /// Also remove from training the voices (speakers) of the held-out group's synthetic clips,
+    /// real and synthetic alike, so a model never hears a voice it is tested on.
+    pub hold_out_voices: bool,
 }
 
 /// The real-speaker fold of a clip under `seed`.
@@ -206,7 +209,8 @@ pub fn regroup(clips: &[Clip], group: &dyn Fn(&str) -> Result<String>) -> Result
 /// Leave one group out, where `grouped` is `clips` with each spoof's system replaced by its
 /// group ([`regroup`]; `clips` itself for leave-one-system-out): for each group G and each of `k`
 /// folds of real speakers, a model is trained (and calibrated) without G and without that fold's
-/// speakers, and scores G's clips and the fold's real clips. Returns, per condition, one score
+/// speakers (with `hold_out_voices`, also without any clip in a voice of G's synthetic clips),
+/// and scores G's clips and the fold's real clips. Returns, per condition, one score
 /// set per (group, fold), with spoof scores keyed by group.
 pub fn cv_groups(
     clips: &[Clip],
@@ -227,17 +231,39 @@ pub fn cv_groups(
     let results = jobs
         .par_iter()
         .map(|&(held, fold)| {
-            let is_test_bona = |i: usize| {
-                grouped[i].label == Label::Bonafide && speaker_fold(&grouped[i], cv) == fold
-            };
-            let (test, train): (Vec<usize>, Vec<usize>) = (0..grouped.len()).partition(|&i| {
-                is_test_bona(i) || (grouped[i].label == Label::Spoof && grouped[i].system == held)
-            });
+            let (test, train) = fold_split(grouped, held, fold, cv);
             // Calibration folds inside training follow the original generators.
             run_fold(clips, grouped, feats, &train, &test, cv)
         })
         .collect::<Result<Vec<_>>>()?;
     Ok(split(results))
+}
+
+/// Test and training clips of one (group, fold) model: the test clips are `held`'s synthetic
+/// clips and the real clips of speaker fold `fold`; training is the rest, less (with
+/// `hold_out_voices`) every clip in a voice of `held`'s synthetic clips.
+fn fold_split(
+    grouped: &[Clip],
+    held: &str,
+    fold: usize,
+    cv: &CvConfig,
+) -> (Vec<usize>, Vec<usize>) {
+    let is_test = |c: &Clip| match c.label {
+        Label::Bonafide => speaker_fold(c, cv) == fold,
+        Label::Spoof => c.system == held,
+    };
+    let held_voices: BTreeSet<&str> = grouped
+        .iter()
+        .filter(|c| cv.hold_out_voices && c.label == Label::Spoof && c.system == held)
+        .map(|c| c.speaker.as_str())
+        .collect();
+    let (test, train): (Vec<usize>, Vec<usize>) =
+        (0..grouped.len()).partition(|&i| is_test(&grouped[i]));
+    let train = train
+        .into_iter()
+        .filter(|&i| !held_voices.contains(grouped[i].speaker.as_str()))
+        .collect();
+    (test, train)
 }
 
 /// Per-fold pairs of score sets into one list per condition.
@@ -298,30 +324,8 @@ pub const BUILTIN_FAMILIES: &str = include_str!("../../models/families.csv");
 impl Families {
     /// Parses the mapping; `source` names it in errors.
     pub fn parse(text: &str, source: &str) -> Result<Self> {
-        let bad = |why: String| Error::Manifest {
-            path: source.into(),
-            reason: why,
-        };
-        let mut lines = text
-            .lines()
-            .filter(|l| !l.trim().is_empty() && !l.starts_with('#'));
-        match lines.next().map(str::trim) {
-            Some("system,family") => {}
-            other => {
-                return Err(bad(format!(
-                    "expected the header `system,family`, got {other:?}"
-                )));
-            }
-        }
-        let mut map = BTreeMap::new();
-        for (n, line) in lines.enumerate() {
-            let (system, family) = line
-                .split_once(',')
-                .ok_or_else(|| bad(format!("line {}: expected `system,family`", n + 2)))?;
-            map.insert(system.trim().to_string(), family.trim().to_string());
-        }
         Ok(Self {
-            map,
+            map: parse_pairs(text, source, "system,family")?,
             source: source.to_string(),
         })
     }
@@ -337,6 +341,64 @@ impl Families {
                     "generator {system:?} has no family; add a `{system},<family>` line"
                 ),
             })
+    }
+}
+
+/// A two-column CSV with the given `header` as a map from the first column to the second.
+fn parse_pairs(text: &str, source: &str, header: &str) -> Result<BTreeMap<String, String>> {
+    let bad = |why: String| Error::Manifest {
+        path: source.into(),
+        reason: why,
+    };
+    let mut lines = text
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'));
+    match lines.next().map(str::trim) {
+        Some(h) if h == header => {}
+        other => {
+            return Err(bad(format!(
+                "expected the header `{header}`, got {other:?}"
+            )));
+        }
+    }
+    let mut map = BTreeMap::new();
+    for (n, line) in lines.enumerate() {
+        let (key, value) = line
+            .split_once(',')
+            .ok_or_else(|| bad(format!("line {}: expected `{header}`", n + 2)))?;
+        map.insert(key.trim().to_string(), value.trim().to_string());
+    }
+    Ok(map)
+}
+
+/// Speaker names that are one voice (a `speaker,voice` CSV), for holding voices out of
+/// training: a corpus may name one speaker differently in its sources. Unlisted speakers are
+/// their own voice.
+#[derive(Debug, Clone)]
+pub struct Voices {
+    map: BTreeMap<String, String>,
+}
+
+/// The voice mapping of `../shared/corpus`, kept with the model.
+pub const BUILTIN_VOICES: &str = include_str!("../../models/voices.csv");
+
+impl Voices {
+    /// Parses the mapping; `source` names it in errors.
+    pub fn parse(text: &str, source: &str) -> Result<Self> {
+        Ok(Self {
+            map: parse_pairs(text, source, "speaker,voice")?,
+        })
+    }
+
+    /// `clips` with each speaker replaced by its voice.
+    pub fn apply(&self, clips: &[Clip]) -> Vec<Clip> {
+        clips
+            .iter()
+            .map(|c| Clip {
+                speaker: self.map.get(&c.speaker).unwrap_or(&c.speaker).clone(),
+                ..c.clone()
+            })
+            .collect()
     }
 }
 
@@ -357,6 +419,63 @@ mod tests {
     }
 
     #[test]
+    fn builtin_voices_join_the_lj_speech_names_and_keep_the_rest() {
+        let v = Voices::parse(BUILTIN_VOICES, "builtin").unwrap();
+        let clip = |speaker: &str| Clip {
+            path: "x".into(),
+            label: Label::Bonafide,
+            system: "bonafide".into(),
+            speaker: speaker.into(),
+        };
+        let names = ["ljspeech_linda_johnson", "melgan_tts_linda", "LJ", "p225"];
+        let voiced: Vec<String> = v
+            .apply(&names.map(clip))
+            .into_iter()
+            .map(|c| c.speaker)
+            .collect();
+        assert_eq!(voiced, ["LJ", "LJ", "LJ", "p225"]);
+        assert!(Voices::parse("speaker,family\nx,y\n", "f").is_err());
+    }
+
+    #[test]
+    fn held_out_voices_leave_training_in_both_classes() {
+        let clip = |label, system: &str, speaker: &str| Clip {
+            path: format!("{system}/{speaker}").into(),
+            label,
+            system: system.into(),
+            speaker: speaker.into(),
+        };
+        let clips = vec![
+            clip(Label::Spoof, "vocoder", "lj"),
+            clip(Label::Spoof, "tts", "lj"),
+            clip(Label::Spoof, "tts", "slt"),
+            clip(Label::Bonafide, "bonafide", "lj"),
+            clip(Label::Bonafide, "bonafide", "other"),
+        ];
+        let cv = |hold_out_voices| CvConfig {
+            l2: 1.0,
+            k: 5,
+            seed: 0,
+            copy: Condition::Telephone,
+            classifier: ClassifierKind::Logistic,
+            hold_out_voices,
+        };
+        // A fold that holds neither real speaker, so only `vocoder` is tested.
+        let fold = (0..5)
+            .find(|&f| clips[3..].iter().all(|c| speaker_fold(c, &cv(false)) != f))
+            .unwrap();
+        assert_eq!(
+            fold_split(&clips, "vocoder", fold, &cv(false)),
+            (vec![0], vec![1, 2, 3, 4])
+        );
+        // The `lj` voice is gone from training, synthetic and real.
+        assert_eq!(
+            fold_split(&clips, "vocoder", fold, &cv(true)),
+            (vec![0], vec![2, 4])
+        );
+    }
+
+    #[test]
     fn seed_zero_keeps_the_recorded_folds_and_others_reshuffle() {
         let clip = |s: &str| Clip {
             path: "x".into(),
@@ -370,6 +489,7 @@ mod tests {
             seed,
             copy: Condition::Telephone,
             classifier: ClassifierKind::Logistic,
+            hold_out_voices: false,
         };
         let speakers: Vec<Clip> = (0..50).map(|i| clip(&format!("spk{i}"))).collect();
         let folds = |seed| {
