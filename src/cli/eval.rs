@@ -65,9 +65,9 @@ pub struct EvalArgs {
     /// fold model without the voices of the synthetic clips it is tested on (both classes).
     #[arg(long)]
     hold_out_voices: bool,
-    /// `speaker,voice` CSV naming the speakers that are one voice [default: the built-in
-    /// models/voices.csv].
-    #[arg(long)]
+    /// `speaker,voice` CSV naming the speakers that are one voice, for `--hold-out-voices`
+    /// [default: the built-in models/voices.csv].
+    #[arg(long, requires = "hold_out_voices")]
     voices: Option<PathBuf>,
     /// Classifier of the models trained by `--cv` (the shipped model is a logistic regression).
     #[arg(long, value_enum, default_value_t = ClassifierKind::Logistic)]
@@ -176,10 +176,6 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
         Some(p) => Families::parse(&std::fs::read_to_string(p)?, &p.display().to_string())?,
         None => Families::parse(BUILTIN_FAMILIES, "models/families.csv (built in)")?,
     };
-    let voices = match &args.voices {
-        Some(p) => Voices::parse(&std::fs::read_to_string(p)?, &p.display().to_string())?,
-        None => Voices::parse(BUILTIN_VOICES, "models/voices.csv (built in)")?,
-    };
     let (title, outcomes) = match args.cv {
         None => {
             let model = match &args.model {
@@ -230,6 +226,18 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
                 &wanted,
                 args.quiet,
             )?;
+            // Held-out voices: every clip's speaker becomes its voice, once for all seeds.
+            let clips = if args.hold_out_voices {
+                let voices = match &args.voices {
+                    Some(p) => {
+                        Voices::parse(&std::fs::read_to_string(p)?, &p.display().to_string())?
+                    }
+                    None => Voices::parse(BUILTIN_VOICES, "models/voices.csv (built in)")?,
+                };
+                voices.apply(&clips)
+            } else {
+                clips
+            };
             let title = match cv {
                 Cv::System => {
                     "leave-one-system-out: each generator scored by models trained (and \
@@ -255,11 +263,6 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
                         copy: args.copy.condition(),
                         classifier: args.classifier,
                         hold_out_voices: args.hold_out_voices,
-                    };
-                    let clips = if args.hold_out_voices {
-                        voices.apply(&clips)
-                    } else {
-                        clips.clone()
                     };
                     cross_validate(cv, &clips, &feats, &families, &cfg, args.copy)
                 })
