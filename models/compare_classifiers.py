@@ -8,13 +8,15 @@ generator an equal share of the synthetic half, each clip an equal share of its 
 the same folds as `eval --cv family` (for each family and each of 5 folds of real speakers, a
 model trained without both scores that family's clips and that fold's real clips; a clip's score
 is the speech-weighted mean of its segments' log-odds). It prints the EER per held-out family
-(mean over the 5 folds) for the clean clips and their telephone copies.
+(mean over the 5 folds) for the clean clips and their telephone copies. `--hold-out-voices`
+also trains each model without every clip in a voice of the held-out family's synthetic clips
+and folds real speakers by voice (`models/voices.csv`), as `eval --hold-out-voices` does.
 
 The logistic regression here is the shipped model's type (L2 10 on standardised statistics);
 its figures differ from `eval --cv family` by a point or two (solver, EER interpolation), so
 compare the rows with each other, not with the model card.
 
-Usage:  python3 models/compare_classifiers.py STATS_CSV [FAMILIES_CSV] [MODEL ...]
+Usage:  python3 models/compare_classifiers.py [--hold-out-voices] STATS_CSV [FAMILIES_CSV] [MODEL ...]
         MODEL: logistic, oneclass, mlp, logistic+mlp, logistic+oneclass (default: all)
 Needs:  pip install numpy scikit-learn
 """
@@ -137,17 +139,22 @@ def clip_score(model, clip, copy):
     return float(speech @ model(np.stack([x for _, x in segs])) / speech.sum())
 
 
-def family_cv(clips, family, fit):
+def family_cv(clips, family, fit, hold_out_voices):
     families = sorted({family[c["system"]] for c in clips if c["label"] == "spoof"})
     table = {}
     for held in families:
+        # With voices held out (as `eval --hold-out-voices`), training also loses every clip in
+        # a voice of the held-out family's synthetic clips.
+        held_voices = {c["speaker"] for c in clips if hold_out_voices
+                       and c["label"] == "spoof" and family[c["system"]] == held}
         per_copy = {copy: [] for copy in TEST_COPIES}
         for fold in range(K):
             test = [i for i, c in enumerate(clips)
                     if (c["label"] == "bonafide" and speaker_fold(c["speaker"]) == fold)
                     or (c["label"] == "spoof" and family[c["system"]] == held)]
             held_out = set(test)
-            train = [i for i in range(len(clips)) if i not in held_out]
+            train = [i for i in range(len(clips))
+                     if i not in held_out and clips[i]["speaker"] not in held_voices]
             model = fit(*training_rows(clips, train))
             for copy in TEST_COPIES:
                 scored = [(clips[i]["label"], clip_score(model, clips[i], copy)) for i in test]
@@ -159,20 +166,33 @@ def family_cv(clips, family, fit):
     return table
 
 
+def read_pairs(path, key, value):
+    with open(path) as f:
+        return {r[key]: r[value] for r in csv.DictReader(
+            line for line in f if line.strip() and not line.startswith("#"))}
+
+
 def main():
-    if len(sys.argv) < 2:
+    args = [a for a in sys.argv[1:] if a != "--hold-out-voices"]
+    hold_out_voices = len(args) < len(sys.argv) - 1
+    if not args:
         sys.exit(__doc__)
-    stats = sys.argv[1]
-    fam_path = sys.argv[2] if len(sys.argv) > 2 and sys.argv[2].endswith(".csv") else \
-        os.path.join(os.path.dirname(os.path.abspath(__file__)), "families.csv")
-    names = [a for a in sys.argv[2:] if not a.endswith(".csv")] or list(MODELS)
-    with open(fam_path) as f:
-        family = {r["system"]: r["family"] for r in csv.DictReader(
-            line for line in f if not line.startswith("#"))}
+    here = os.path.dirname(os.path.abspath(__file__))
+    stats = args[0]
+    fam_path = args[1] if len(args) > 1 and args[1].endswith(".csv") else \
+        os.path.join(here, "families.csv")
+    names = [a for a in args[1:] if not a.endswith(".csv")] or list(MODELS)
+    family = read_pairs(fam_path, "system", "family")
     clips = load(stats)
-    print(f"{len(clips)} clips; EER % on held-out families, clean / telephone")
+    if hold_out_voices:
+        # Real speakers are folded by voice too, as `eval --hold-out-voices` does.
+        voice = read_pairs(os.path.join(here, "voices.csv"), "speaker", "voice")
+        for c in clips:
+            c["speaker"] = voice.get(c["speaker"], c["speaker"])
+    print(f"{len(clips)} clips; EER % on held-out families"
+          f"{' (their voices held out too)' if hold_out_voices else ''}, clean / telephone")
     for name in names:
-        table = family_cv(clips, family, MODELS[name])
+        table = family_cv(clips, family, MODELS[name], hold_out_voices)
         cells = "  ".join(f"{fam} {v['clean']:.1f}/{v['telephone']:.1f}" for fam, v in table.items())
         means = [np.mean([v[c] for v in table.values()]) for c in TEST_COPIES]
         print(f"{name:17s} mean {means[0]:.1f} / {means[1]:.1f}   {cells}", flush=True)

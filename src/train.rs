@@ -15,7 +15,8 @@ use crate::augment::{add_test_noise, degrade, telephone};
 use crate::dataset::{Clip, Label};
 use crate::error::{Error, Result};
 use crate::model::calibration::Platt;
-use crate::model::classifier::{Classifier, ClassifierKind, Fusion};
+use crate::model::classifier::{Classifier, ClassifierKind, Fusion, LogisticOneClass};
+use crate::model::gaussian::RealSpeechGaussian;
 use crate::model::logistic::{LogisticRegression, Standardizer};
 use crate::model::mlp::{Mlp, MlpConfig};
 use crate::model::{MODEL_FORMAT, MODEL_FORMAT_VERSION, ModelFile};
@@ -275,14 +276,24 @@ pub fn fit(
         };
         Mlp::fit(m.view(), &y, &w, &cfg)
     };
-    let classifier = match kind {
-        ClassifierKind::Logistic => Classifier::Logistic(logistic()),
-        ClassifierKind::Mlp => Classifier::Mlp(mlp()),
-        ClassifierKind::Fusion => Classifier::Fusion(Fusion {
-            logistic: logistic(),
-            mlp: mlp(),
-        }),
+    let gaussian = || {
+        RealSpeechGaussian::fit(m.view(), &y, &w).ok_or_else(|| {
+            Error::Config("the real speech has no covariance to fit a Gaussian to".into())
+        })
     };
+    let classifier =
+        match kind {
+            ClassifierKind::Logistic => Classifier::Logistic(logistic()),
+            ClassifierKind::Mlp => Classifier::Mlp(mlp()),
+            ClassifierKind::Fusion => Classifier::Fusion(Fusion {
+                logistic: logistic(),
+                mlp: mlp(),
+            }),
+            ClassifierKind::OneClass => Classifier::OneClass(gaussian()?),
+            ClassifierKind::LogisticOneClass => Classifier::LogisticOneClass(
+                LogisticOneClass::new(logistic(), gaussian()?, m.view(), &w),
+            ),
+        };
     Ok(Fitted {
         standardizer,
         classifier,
@@ -404,7 +415,7 @@ pub fn train_model(
         "segment": cfg.analysis.segments,
         "voxguard_version": env!("CARGO_PKG_VERSION"),
     });
-    if cfg.classifier != ClassifierKind::Logistic {
+    if matches!(cfg.classifier, ClassifierKind::Mlp | ClassifierKind::Fusion) {
         let m = MlpConfig::default();
         training["mlp"] = json!({
             "hidden_units": m.hidden,
@@ -421,19 +432,15 @@ pub fn train_model(
             ClassifierKind::Logistic => "voxguard-lfcc-logreg",
             ClassifierKind::Mlp => "voxguard-lfcc-mlp",
             ClassifierKind::Fusion => "voxguard-lfcc-logreg-mlp",
+            ClassifierKind::OneClass => "voxguard-lfcc-oneclass",
+            ClassifierKind::LogisticOneClass => "voxguard-lfcc-logreg-oneclass",
         }
         .into(),
         version: "1.0.0".into(),
         description: format!(
             "{} on pooled LFCC, band-energy and flatness statistics of 4 s speech segments; \
              Platt-calibrated on generator- and speaker-held-out folds",
-            match cfg.classifier {
-                ClassifierKind::Logistic => "Logistic regression",
-                ClassifierKind::Mlp => "MLP (16 tanh units)",
-                ClassifierKind::Fusion => {
-                    "Mean log-odds of a logistic regression and an MLP (16 tanh units)"
-                }
-            }
+            cfg.classifier.description()
         ),
         stats: stat_names(&cfg.analysis.features),
         features: cfg.analysis.features.clone(),

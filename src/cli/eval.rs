@@ -274,10 +274,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
             };
             let title = match args.classifier {
                 ClassifierKind::Logistic => title,
-                ClassifierKind::Mlp => format!("{title} [classifier: MLP, 16 tanh units]"),
-                ClassifierKind::Fusion => {
-                    format!("{title} [classifier: mean log-odds of logistic regression and MLP]")
-                }
+                kind => format!("{title} [classifier: {}]", kind.description()),
             };
             (title, outcomes)
         }

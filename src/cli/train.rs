@@ -31,8 +31,8 @@ pub struct TrainArgs {
     /// Generators to leave out of training, comma-separated.
     #[arg(long, value_delimiter = ',')]
     exclude_systems: Vec<String>,
-    /// Model type: the logistic regression shipped in `models/`, a 16-unit MLP, or the mean
-    /// log-odds of both.
+    /// Model type: a logistic regression, a 16-unit MLP, the mean log-odds of both, or a
+    /// one-class Gaussian of real speech (see models/README.md for which is shipped).
     #[arg(long, value_enum, default_value_t = ClassifierKind::Logistic)]
     classifier: ClassifierKind,
     /// L2 penalty on the classifier's weights.

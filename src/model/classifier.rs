@@ -1,9 +1,12 @@
 //! The classifier a model file stores: any model type `train` and `eval --cv` can fit. In the
 //! file the types are told apart by their fields (`weights`/`bias`, `hidden_weights`/...,
-//! `logistic`/`mlp`), so files written before the MLP could be saved read unchanged.
+//! `logistic`/`mlp`, `real_mean`/...), so files written before the MLP could be saved read
+//! unchanged.
 
+use ndarray::ArrayView2;
 use serde::{Deserialize, Serialize};
 
+use super::gaussian::RealSpeechGaussian;
 use super::logistic::LogisticRegression;
 use super::mlp::Mlp;
 
@@ -17,6 +20,32 @@ pub enum ClassifierKind {
     Mlp,
     /// Both, fitted on the same rows; the mean of their log-odds.
     Fusion,
+    /// A Gaussian of real speech alone (Ledoit-Wolf covariance), scored by the log of the
+    /// squared Mahalanobis distance: it learns no generator.
+    OneClass,
+    /// A logistic regression and a one-class Gaussian, fitted on the same rows; each score
+    /// divided by its spread on the training rows, the Gaussian's counted twice.
+    LogisticOneClass,
+}
+
+impl ClassifierKind {
+    /// What the model type is, in a few words (model descriptions and `eval` titles).
+    pub fn description(self) -> &'static str {
+        match self {
+            ClassifierKind::Logistic => "Logistic regression",
+            ClassifierKind::Mlp => "MLP (16 tanh units)",
+            ClassifierKind::Fusion => {
+                "Mean log-odds of a logistic regression and an MLP (16 tanh units)"
+            }
+            ClassifierKind::OneClass => {
+                "Distance from a Gaussian of real speech (Ledoit-Wolf covariance)"
+            }
+            ClassifierKind::LogisticOneClass => {
+                "Logistic regression plus twice the distance from a Gaussian of real speech \
+                 (each scaled to unit spread)"
+            }
+        }
+    }
 }
 
 /// A fitted classifier on standardised statistics.
@@ -25,7 +54,9 @@ pub enum ClassifierKind {
     untagged,
     expecting = "a classifier that matches no model type (a logistic regression needs weights \
                  and bias; an MLP hidden_weights, hidden_bias, output_weights and output_bias \
-                 of matching sizes; a fusion logistic and mlp)"
+                 of matching sizes; a fusion logistic and mlp; a one-class Gaussian real_mean, \
+                 covariance_cholesky and shrinkage; a logistic and one-class fusion logistic, \
+                 one_class, logistic_scale and one_class_scale)"
 )]
 pub enum Classifier {
     /// Logistic regression.
@@ -34,6 +65,10 @@ pub enum Classifier {
     Mlp(Mlp),
     /// Logistic regression and MLP averaged.
     Fusion(Fusion),
+    /// Distance from real speech.
+    OneClass(RealSpeechGaussian),
+    /// Logistic regression and distance from real speech, added.
+    LogisticOneClass(LogisticOneClass),
 }
 
 /// A logistic regression and an MLP on the same inputs, scored by the mean of their log-odds.
@@ -46,6 +81,65 @@ pub struct Fusion {
     pub mlp: Mlp,
 }
 
+/// A logistic regression and a one-class Gaussian on the same inputs. The score is
+/// `logistic / logistic_scale + one_class / one_class_scale`, the scales chosen on the training
+/// rows so that the logistic part has unit spread and the one-class part a spread of 2: the
+/// Gaussian, which knows no generator, ranks unseen generator families better (see the model
+/// card), the logistic regression the families it was trained on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogisticOneClass {
+    /// The discriminative half.
+    pub logistic: LogisticRegression,
+    /// The real-speech half.
+    pub one_class: RealSpeechGaussian,
+    /// Divides the logistic log-odds.
+    pub logistic_scale: f64,
+    /// Divides the one-class score.
+    pub one_class_scale: f64,
+}
+
+impl LogisticOneClass {
+    /// Weight of the one-class part relative to the logistic part, in units of spread.
+    pub const ONE_CLASS_WEIGHT: f64 = 2.0;
+
+    /// Fuses the two fitted halves, scaling by their weighted spread over standardised rows `z`.
+    pub fn new(
+        logistic: LogisticRegression,
+        one_class: RealSpeechGaussian,
+        z: ArrayView2<'_, f64>,
+        w: &[f64],
+    ) -> Self {
+        let spread = |f: &dyn Fn(&[f64]) -> f64| {
+            let s: Vec<f64> = z.rows().into_iter().map(|r| f(&r.to_vec())).collect();
+            let total: f64 = w.iter().sum();
+            let mean = s.iter().zip(w).map(|(v, w)| v * w).sum::<f64>() / total;
+            let var = s
+                .iter()
+                .zip(w)
+                .map(|(v, w)| w * (v - mean).powi(2))
+                .sum::<f64>()
+                / total;
+            // A constant score keeps its scale of 1 rather than dividing by zero.
+            if var > 0.0 { var.sqrt() } else { 1.0 }
+        };
+        let logistic_scale = spread(&|r| logistic.logit(r));
+        let one_class_scale = spread(&|r| one_class.logit(r)) / Self::ONE_CLASS_WEIGHT;
+        Self {
+            logistic,
+            one_class,
+            logistic_scale,
+            one_class_scale,
+        }
+    }
+
+    /// The fused score of one standardised row.
+    pub fn logit(&self, z: &[f64]) -> f64 {
+        self.logistic.logit(z) / self.logistic_scale
+            + self.one_class.logit(z) / self.one_class_scale
+    }
+}
+
 impl Classifier {
     /// Log-odds for one standardised row.
     pub fn logit(&self, z: &[f64]) -> f64 {
@@ -53,6 +147,8 @@ impl Classifier {
             Classifier::Logistic(m) => m.logit(z),
             Classifier::Mlp(m) => m.logit(z),
             Classifier::Fusion(f) => 0.5 * (f.logistic.logit(z) + f.mlp.logit(z)),
+            Classifier::OneClass(g) => g.logit(z),
+            Classifier::LogisticOneClass(f) => f.logit(z),
         }
     }
 
@@ -62,6 +158,8 @@ impl Classifier {
             Classifier::Logistic(_) => ClassifierKind::Logistic,
             Classifier::Mlp(_) => ClassifierKind::Mlp,
             Classifier::Fusion(_) => ClassifierKind::Fusion,
+            Classifier::OneClass(_) => ClassifierKind::OneClass,
+            Classifier::LogisticOneClass(_) => ClassifierKind::LogisticOneClass,
         }
     }
 
@@ -71,8 +169,12 @@ impl Classifier {
             Classifier::Logistic(m) => m.weights.len(),
             Classifier::Mlp(m) => m.inputs(),
             Classifier::Fusion(f) if f.logistic.weights.len() == f.mlp.inputs() => f.mlp.inputs(),
+            Classifier::OneClass(g) => g.inputs(),
+            Classifier::LogisticOneClass(f) if f.logistic.weights.len() == f.one_class.inputs() => {
+                f.one_class.inputs()
+            }
             // Halves of different widths fit no row.
-            Classifier::Fusion(_) => 0,
+            Classifier::Fusion(_) | Classifier::LogisticOneClass(_) => 0,
         }
     }
 }
@@ -92,10 +194,14 @@ mod tests {
         };
         let logistic = LogisticRegression::fit(z.view(), &y, &w, 1.0);
         let mlp = Mlp::fit(z.view(), &y, &w, &cfg);
+        let gaussian = RealSpeechGaussian::fit(z.view(), &y, &w).unwrap();
+        let both = LogisticOneClass::new(logistic.clone(), gaussian.clone(), z.view(), &w);
         for c in [
             Classifier::Logistic(logistic.clone()),
             Classifier::Mlp(mlp.clone()),
             Classifier::Fusion(Fusion { logistic, mlp }),
+            Classifier::OneClass(gaussian),
+            Classifier::LogisticOneClass(both),
         ] {
             let back: Classifier = serde_json::from_str(&serde_json::to_string(&c).unwrap())
                 .expect("reads what it writes");

@@ -1,11 +1,13 @@
-//! The one piece of linear algebra training needs: solving a small symmetric positive-definite
-//! system (Newton steps of logistic regression), by Cholesky factorisation.
+//! The linear algebra training needs: Cholesky factorisation of a small symmetric
+//! positive-definite matrix, for solving Newton steps of logistic regression and for whitening
+//! by a covariance matrix (the one-class Gaussian).
 
 use ndarray::{Array1, Array2};
 
-/// Solves `a x = b` for symmetric positive-definite `a`; `None` if `a` is not positive definite.
-pub fn solve_spd(a: &Array2<f64>, b: &Array1<f64>) -> Option<Array1<f64>> {
-    let n = b.len();
+/// The lower-triangular `l` with `l lᵀ = a` for symmetric positive-definite `a`; `None` if `a`
+/// is not positive definite.
+pub fn cholesky(a: &Array2<f64>) -> Option<Array2<f64>> {
+    let n = a.nrows();
     let mut l = Array2::<f64>::zeros((n, n));
     for i in 0..n {
         for j in 0..=i {
@@ -21,6 +23,13 @@ pub fn solve_spd(a: &Array2<f64>, b: &Array1<f64>) -> Option<Array1<f64>> {
             }
         }
     }
+    Some(l)
+}
+
+/// Solves `a x = b` for symmetric positive-definite `a`; `None` if `a` is not positive definite.
+pub fn solve_spd(a: &Array2<f64>, b: &Array1<f64>) -> Option<Array1<f64>> {
+    let n = b.len();
+    let l = cholesky(a)?;
     let mut y = Array1::<f64>::zeros(n);
     for i in 0..n {
         let s: f64 = (0..i).map(|k| l[[i, k]] * y[k]).sum();

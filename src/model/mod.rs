@@ -5,6 +5,7 @@
 
 pub mod calibration;
 pub mod classifier;
+pub mod gaussian;
 pub mod linalg;
 pub mod logistic;
 pub mod mlp;
