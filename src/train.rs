@@ -1,7 +1,7 @@
 //! Building a model from a labelled manifest: feature extraction (clean, telephone and degraded
-//! copies of every clip), a class-balanced classifier (logistic regression, MLP or both), and
-//! Platt calibration fitted on out-of-fold scores (folds hold out whole generators and whole
-//! speakers).
+//! copies of every clip), a class-balanced classifier (logistic regression, MLP, one-class
+//! Gaussian of real speech, or a fusion of two), and Platt calibration fitted on out-of-fold
+//! scores (folds hold out whole generators and whole speakers).
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -89,7 +89,7 @@ impl Default for TrainConfig {
     fn default() -> Self {
         Self {
             analysis: AnalysisConfig::default(),
-            classifier: ClassifierKind::Logistic,
+            classifier: ClassifierKind::default(),
             l2: 10.0,
             folds: 5,
             seed: 0,
@@ -415,6 +415,9 @@ pub fn train_model(
         "segment": cfg.analysis.segments,
         "voxguard_version": env!("CARGO_PKG_VERSION"),
     });
+    if cfg.classifier == ClassifierKind::LogisticOneClass {
+        training["one_class_weight"] = json!(LogisticOneClass::ONE_CLASS_WEIGHT);
+    }
     if matches!(cfg.classifier, ClassifierKind::Mlp | ClassifierKind::Fusion) {
         let m = MlpConfig::default();
         training["mlp"] = json!({

@@ -38,8 +38,9 @@ fn eval_json(args: &[&str]) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-/// Held-out-generator figures of the training recipe stay within the bounds measured when the
-/// shipped model was made (see models/README.md); a change that loses generalisation fails here.
+/// Held-out-generator figures of the training recipe, with the tested voices held out of
+/// training too, stay within the bounds measured when the shipped model was made (see
+/// models/README.md); a change that loses generalisation fails here.
 #[test]
 fn leave_one_system_out_eer_stays_within_bounds() {
     let Some(dir) = corpus() else { return };
@@ -51,6 +52,7 @@ fn leave_one_system_out_eer_stays_within_bounds() {
         manifest.to_str().unwrap(),
         "--cv",
         "system",
+        "--hold-out-voices",
         "--plot",
         det.to_str().unwrap(),
     ]);
@@ -68,13 +70,16 @@ fn leave_one_system_out_eer_stays_within_bounds() {
     assert_eq!(systems.len(), 26);
     let clean = v["mean_system_eer"]["clean"].as_f64().unwrap();
     let phone = v["mean_system_eer"]["telephone"].as_f64().unwrap();
-    eprintln!("leave-one-system-out mean EER: clean {clean:.3}, telephone {phone:.3}");
-    // Measured for model 1.7.0's recipe: 23.6 % clean, 29.4 % on telephone copies (band-passed
-    // 300 Hz to 3.0-3.8 kHz, 8 kHz, mu-law). (1.6.0: 22.9 / 29.2; 1.5.0: 22.8 / 29.9; 1.4.0, clips weighted equally:
-    // 26.1 / 32.0; 1.3.0, deltas across pauses: 23.0 / 30.3; 1.2.0, without noise augmentation:
-    // 20.1 / 24.2.)
-    assert!(clean < 0.29, "clean {clean}");
-    assert!(phone < 0.35, "telephone {phone}");
+    eprintln!(
+        "leave-one-system-out, voices held out, mean EER: clean {clean:.3}, telephone {phone:.3}"
+    );
+    // Measured for model 1.8.0's recipe: 31.1 % clean, 34.2 % on telephone copies (band-passed
+    // 300 Hz to 3.0-3.8 kHz, 8 kHz, mu-law); 1.7.0's logistic regression measured 35.0 / 39.6 %
+    // under this protocol and fails these bounds. (Without holding the voices out, which the
+    // corpus's shared voices inflate: 1.8.0 31.2 / 30.6 %; 1.7.0 23.6 / 29.4 %; 1.6.0
+    // 22.9 / 29.2 %; 1.2.0 20.1 / 24.2 %.)
+    assert!(clean < 0.34, "clean {clean}");
+    assert!(phone < 0.37, "telephone {phone}");
 }
 
 /// The shipped model was trained on this corpus's manifest (its hash is in the model's
@@ -141,16 +146,17 @@ fn leave_one_family_out_reports_every_metric() {
     let spoofs: u64 = rows.iter().map(|r| r["spoof"].as_u64().unwrap()).sum();
     assert_eq!(spoofs, 716, "every synthetic clip is held out once");
     let mean = v["mean_system_eer"]["clean"].as_f64().unwrap();
-    // Measured for model 1.7.0's recipe: 38.9 % clean, 43.5 % telephone (1.6.0: 40.4 / 42.3;
-    // 1.5.0: 41.1 / 44.8;
+    // Measured for model 1.8.0's recipe: 40.3 % clean, 43.3 % telephone (1.7.0: 38.9 / 43.5;
+    // 1.6.0: 40.4 / 42.3; 1.5.0: 41.1 / 44.8;
     // 1.4.0: 41.5 / 47.8; 1.3.0: 41.0 / 44.6; 1.2.0, trained without noisy copies: 33.3 / 37.7).
     eprintln!("leave-one-family-out mean EER: clean {mean:.3}");
     assert!(mean < 0.45, "clean {mean}");
     assert_eq!(v["reliability"]["clean"].as_array().unwrap().len(), 10);
 
     // Real speech of speakers the fold models never heard is not flagged more often through the
-    // telephone band than at full band, beyond 3 points (measured with 1.7.0: 20.2 % clean,
-    // 10.7 % telephone, at the default synthetic threshold 0.7; 1.6.0: 18.0 / 9.2).
+    // telephone band than at full band, beyond 3 points (measured with 1.8.0: 3.0 % clean,
+    // 0.0 % telephone, at the default synthetic threshold 0.7; 1.7.0: 20.2 / 10.7; 1.6.0:
+    // 18.0 / 9.2).
     let clean_flagged = share(&v["reliability"]["clean"], "bonafide", |lo, _| lo >= 0.7);
     let phone_flagged = share(&v["reliability"]["telephone"], "bonafide", |lo, _| {
         lo >= 0.7
@@ -162,8 +168,10 @@ fn leave_one_family_out_reports_every_metric() {
 
     // Noise is no way around the detector: with coloured noise at 10-30 dB SNR, held-out
     // synthetic speech is called human (score < 0.3) no more often than clean, beyond 5 points
-    // (measured with 1.7.0: 21.7 % clean, 22.5 % noisy; 1.6.0: 28.5 / 22.3; 1.4.0: 21.5 / 18.1; a model trained
-    // without noisy copies called 73 % of the noisy ones human).
+    // (measured with 1.8.0: 0.0 % clean, 0.1 % noisy, since its scores hardly reach below 0.3,
+    // so this guards later models more than it tests 1.8.0; 1.7.0: 21.7 / 22.5; 1.6.0:
+    // 28.5 / 22.3; 1.4.0: 21.5 / 18.1; a model trained without noisy copies called 73 % of the
+    // noisy ones human).
     let noisy = eval_json(&[
         "--manifest",
         manifest.to_str().unwrap(),
@@ -228,10 +236,11 @@ fn families_can_be_scored_with_their_voices_held_out() {
     assert_eq!(rows.len(), 5);
     let spoofs: u64 = rows.iter().map(|r| r["spoof"].as_u64().unwrap()).sum();
     assert_eq!(spoofs, 716, "every synthetic clip is held out once");
-    // Measured: 40.4 % clean, 45.4 % telephone (38.9 / 43.5 % without holding voices out).
+    // Measured for model 1.8.0's recipe: 34.0 % clean, 40.2 % telephone (three seeds
+    // 33.2 ± 1.2 %); 1.7.0's logistic regression measured 40.4 / 45.4 % and fails this bound.
     let mean = v["mean_system_eer"]["clean"].as_f64().unwrap();
     eprintln!("leave-one-family-out, voices held out, mean EER: clean {mean:.3}");
-    assert!(mean.is_finite() && mean < 0.47, "clean {mean}");
+    assert!(mean.is_finite() && mean < 0.37, "clean {mean}");
 }
 
 /// Share of a class's clips in the reliability bands `(from, to)` that `pick` selects.

@@ -69,8 +69,8 @@ pub struct EvalArgs {
     /// [default: the built-in models/voices.csv].
     #[arg(long, requires = "hold_out_voices")]
     voices: Option<PathBuf>,
-    /// Classifier of the models trained by `--cv` (the shipped model is a logistic regression).
-    #[arg(long, value_enum, default_value_t = ClassifierKind::Logistic)]
+    /// Classifier of the models trained by `--cv` [default: the shipped model's type].
+    #[arg(long, value_enum, default_value_t = ClassifierKind::default())]
     classifier: ClassifierKind,
     /// L2 penalty for the models trained by `--cv`.
     #[arg(long, default_value_t = TrainConfig::default().l2)]
@@ -273,7 +273,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
                 title.to_string()
             };
             let title = match args.classifier {
-                ClassifierKind::Logistic => title,
+                kind if kind == ClassifierKind::default() => title,
                 kind => format!("{title} [classifier: {}]", kind.description()),
             };
             (title, outcomes)

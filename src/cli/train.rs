@@ -33,7 +33,7 @@ pub struct TrainArgs {
     exclude_systems: Vec<String>,
     /// Model type: a logistic regression, a 16-unit MLP, the mean log-odds of both, or a
     /// one-class Gaussian of real speech (see models/README.md for which is shipped).
-    #[arg(long, value_enum, default_value_t = ClassifierKind::Logistic)]
+    #[arg(long, value_enum, default_value_t = ClassifierKind::default())]
     classifier: ClassifierKind,
     /// L2 penalty on the classifier's weights.
     #[arg(long, default_value_t = TrainConfig::default().l2)]

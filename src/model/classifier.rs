@@ -13,8 +13,7 @@ use super::mlp::Mlp;
 /// Which model type to fit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum ClassifierKind {
-    /// L2 logistic regression (the shipped model type).
-    #[default]
+    /// L2 logistic regression.
     Logistic,
     /// One-hidden-layer perceptron, 16 tanh units.
     Mlp,
@@ -24,7 +23,9 @@ pub enum ClassifierKind {
     /// squared Mahalanobis distance: it learns no generator.
     OneClass,
     /// A logistic regression and a one-class Gaussian, fitted on the same rows; each score
-    /// divided by its spread on the training rows, the Gaussian's counted twice.
+    /// divided by its spread on the training rows, the Gaussian's counted twice (the shipped
+    /// model type).
+    #[default]
     LogisticOneClass,
 }
 

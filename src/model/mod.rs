@@ -1,7 +1,7 @@
 //! Stage 5: the classifier. A model is a versioned JSON data file (see `models/README.md`) holding
 //! the feature settings it was trained with, a standardiser, a classifier on pooled segment
-//! statistics (a logistic regression, a small MLP, or both averaged) and a Platt calibration
-//! fitted on held-out folds.
+//! statistics (a logistic regression, a small MLP, a one-class Gaussian of real speech, or a
+//! fusion of two of them) and a Platt calibration fitted on held-out folds.
 
 pub mod calibration;
 pub mod classifier;
@@ -153,9 +153,10 @@ mod tests {
     }
 
     #[test]
-    fn the_builtin_model_loads_as_a_logistic_regression() {
+    fn the_builtin_model_is_of_the_default_type() {
         let m = Model::builtin().unwrap();
-        assert_eq!(m.file.classifier.kind(), ClassifierKind::Logistic);
+        assert_eq!(m.file.classifier.kind(), ClassifierKind::default());
+        assert_eq!(m.file.classifier.kind(), ClassifierKind::LogisticOneClass);
         assert_eq!(m.file.classifier.inputs(), m.file.stats.len());
         assert_eq!(m.sha256.len(), 64);
     }
@@ -170,8 +171,12 @@ mod tests {
                 "this build reads",
             ),
             (
+                // The logistic half one statistic short of the one-class half.
                 edited(|v| {
-                    v["classifier"]["weights"].as_array_mut().unwrap().pop();
+                    v["classifier"]["logistic"]["weights"]
+                        .as_array_mut()
+                        .unwrap()
+                        .pop();
                 }),
                 "statistics do not match",
             ),
