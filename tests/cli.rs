@@ -408,3 +408,66 @@ fn train_writes_an_mlp_and_a_fusion_that_scan_uses() {
         }
     }
 }
+
+/// The one-class Gaussian and the shipped type (logistic regression + one-class) train
+/// deterministically on the bundled clips, store their parts in the documented shapes, and
+/// `scan --model` scores with them.
+#[test]
+fn train_writes_a_one_class_model_and_the_default_fusion() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = bundled_manifest(dir.path());
+    for (kind, name) in [
+        (Some("one-class"), "voxguard-lfcc-oneclass"),
+        (None, "voxguard-lfcc-logreg-oneclass"),
+    ] {
+        let train = |out: &std::path::Path| {
+            let mut cmd = voxguard();
+            cmd.args(["train", "--quiet"]);
+            if let Some(kind) = kind {
+                cmd.args(["--classifier", kind]);
+            }
+            cmd.args(["--manifest", s(&manifest), "--out", s(out)])
+                .assert()
+                .success();
+            std::fs::read(out).unwrap()
+        };
+        let path = dir.path().join(format!("{name}.json"));
+        let bytes = train(&path);
+        assert_eq!(
+            bytes,
+            train(&dir.path().join("again.json")),
+            "{name}: training is deterministic"
+        );
+        let file: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(file["name"], name);
+        let n_stats = file["stats"].as_array().unwrap().len();
+        let gaussian = match kind {
+            Some(_) => &file["classifier"],
+            None => {
+                let c = &file["classifier"];
+                assert_eq!(c["logistic"]["weights"].as_array().unwrap().len(), n_stats);
+                for scale in ["logistic_scale", "one_class_scale"] {
+                    assert!(c[scale].as_f64().unwrap() > 0.0, "{scale}");
+                }
+                assert_eq!(file["training"]["one_class_weight"], 2.0);
+                &c["one_class"]
+            }
+        };
+        assert_eq!(gaussian["real_mean"].as_array().unwrap().len(), n_stats);
+        let rows = gaussian["covariance_cholesky"].as_array().unwrap();
+        assert_eq!(rows.len(), n_stats);
+        assert!(
+            rows.iter()
+                .enumerate()
+                .all(|(i, r)| r.as_array().unwrap().len() == i + 1)
+        );
+        let run = scan(&["--model", s(&path), s(&samples())]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        for (file, ..) in BUNDLED {
+            let r = run.get(file);
+            assert_eq!(r["model"]["name"], name, "{r}");
+            let score = r["score"].as_f64().unwrap();
+            assert!((0.0..=1.0).contains(&score), "{name} {file}: {score}");
+        }
+    }
+}

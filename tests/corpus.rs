@@ -114,6 +114,32 @@ fn shipped_model_provenance_and_telephone_band() {
     );
 }
 
+/// The shipped model is what its recorded command makes: retraining on this corpus gives the
+/// same file except the manifest's path (the card's "Reproduce").
+#[test]
+fn shipped_model_is_reproduced_by_training() {
+    let Some(dir) = corpus() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("model.json");
+    let shipped: serde_json::Value =
+        serde_json::from_str(include_str!("../models/default.json")).unwrap();
+    let version = shipped["version"].as_str().unwrap();
+    voxguard()
+        .args(["train", "-q", "--model-version", version, "--manifest"])
+        .arg(dir.join("manifest.csv"))
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let mut trained: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    trained["training"]["data"]["manifest"] = shipped["training"]["data"]["manifest"].clone();
+    assert!(
+        trained == shipped,
+        "retraining does not give models/default.json"
+    );
+}
+
 /// Leave-one-family-out runs over the five families of `models/families.csv` and reports EER,
 /// minimum detection cost, Cllr and a reliability table; a manifest generator missing from a
 /// families file is named in the error.
