@@ -31,8 +31,9 @@ pub struct TrainArgs {
     /// Generators to leave out of training, comma-separated.
     #[arg(long, value_delimiter = ',')]
     exclude_systems: Vec<String>,
-    /// Model type: a logistic regression, a 16-unit MLP, the mean log-odds of both, or a
-    /// one-class Gaussian of real speech (see models/README.md for which is shipped).
+    /// Model type: a logistic regression, a 16-unit MLP, the mean log-odds of both, a one-class
+    /// Gaussian of real speech, or the logistic regression plus that Gaussian (the shipped type;
+    /// see models/README.md).
     #[arg(long, value_enum, default_value_t = ClassifierKind::default())]
     classifier: ClassifierKind,
     /// L2 penalty on the classifier's weights.

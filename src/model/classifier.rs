@@ -88,7 +88,7 @@ pub struct Fusion {
 /// Gaussian, which knows no generator, ranks unseen generator families better (see the model
 /// card), the logistic regression the families it was trained on.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "LogisticOneClassFile")]
 pub struct LogisticOneClass {
     /// The discriminative half.
     pub logistic: LogisticRegression,
@@ -98,6 +98,33 @@ pub struct LogisticOneClass {
     pub logistic_scale: f64,
     /// Divides the one-class score.
     pub one_class_scale: f64,
+}
+
+/// A [`LogisticOneClass`] as read from a file, before its scales are checked.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LogisticOneClassFile {
+    logistic: LogisticRegression,
+    one_class: RealSpeechGaussian,
+    logistic_scale: f64,
+    one_class_scale: f64,
+}
+
+impl TryFrom<LogisticOneClassFile> for LogisticOneClass {
+    type Error = String;
+
+    fn try_from(f: LogisticOneClassFile) -> Result<Self, String> {
+        let usable = |x: f64| x.is_finite() && x > 0.0;
+        if !usable(f.logistic_scale) || !usable(f.one_class_scale) {
+            return Err("a logistic and one-class fusion needs positive finite scales".into());
+        }
+        Ok(Self {
+            logistic: f.logistic,
+            one_class: f.one_class,
+            logistic_scale: f.logistic_scale,
+            one_class_scale: f.one_class_scale,
+        })
+    }
 }
 
 impl LogisticOneClass {
@@ -221,6 +248,19 @@ mod tests {
             serde_json::from_str(r#"{"weights": [1.0, -2.0], "bias": 0.5}"#).unwrap();
         assert_eq!(c.kind(), ClassifierKind::Logistic);
         assert_eq!(c.logit(&[1.0, 1.0]), -0.5);
+    }
+
+    #[test]
+    fn a_fusion_with_a_zero_scale_is_refused() {
+        let bad = r#"{"logistic": {"weights": [1.0], "bias": 0.0},
+            "one_class": {"real_mean": [0.0], "covariance_cholesky": [[1.0]], "shrinkage": 0.1},
+            "logistic_scale": 0.0, "one_class_scale": 1.0}"#;
+        assert!(serde_json::from_str::<LogisticOneClass>(bad).is_err());
+        let good = bad.replace("\"logistic_scale\": 0.0", "\"logistic_scale\": 2.0");
+        let c: Classifier = serde_json::from_str(&good).unwrap();
+        assert_eq!(c.kind(), ClassifierKind::LogisticOneClass);
+        // z = 2: logistic 2 / 2 plus ln(2²) / 1.
+        assert!((c.logit(&[2.0]) - (1.0 + 4f64.ln())).abs() < 1e-12);
     }
 
     #[test]
