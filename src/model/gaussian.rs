@@ -6,7 +6,7 @@
 use ndarray::{Array1, Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
-use super::linalg::cholesky;
+use super::linalg::{cholesky, solve_lower};
 
 /// A fitted Gaussian: `logit = ln((z - mean)ᵀ Σ⁻¹ (z - mean))` with `Σ = L Lᵀ`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -130,14 +130,9 @@ impl RealSpeechGaussian {
 
     /// Squared Mahalanobis distance of a standardised row from real speech.
     pub fn distance2(&self, z: &[f64]) -> f64 {
-        // Forward substitution: u = L⁻¹ (z - mean), distance² = |u|².
-        let d = self.mean.len();
-        let mut u = vec![0.0; d];
-        for i in 0..d {
-            let s: f64 = (0..i).map(|k| self.chol[[i, k]] * u[k]).sum();
-            u[i] = (z[i] - self.mean[i] - s) / self.chol[[i, i]];
-        }
-        u.iter().map(|x| x * x).sum()
+        // u = L⁻¹ (z - mean), distance² = |u|².
+        let centred = z.iter().zip(&self.mean).map(|(z, m)| z - m);
+        solve_lower(&self.chol, centred).iter().map(|x| x * x).sum()
     }
 
     /// The raw score, larger for rows unlike real speech: `ln(distance²)`.

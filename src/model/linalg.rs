@@ -26,15 +26,21 @@ pub fn cholesky(a: &Array2<f64>) -> Option<Array2<f64>> {
     Some(l)
 }
 
+/// Solves `l y = b` for lower-triangular `l` by forward substitution (`b` yields `l`'s order).
+pub fn solve_lower(l: &Array2<f64>, b: impl IntoIterator<Item = f64>) -> Array1<f64> {
+    let mut y = Array1::<f64>::zeros(l.nrows());
+    for (i, bi) in b.into_iter().enumerate() {
+        let s: f64 = (0..i).map(|k| l[[i, k]] * y[k]).sum();
+        y[i] = (bi - s) / l[[i, i]];
+    }
+    y
+}
+
 /// Solves `a x = b` for symmetric positive-definite `a`; `None` if `a` is not positive definite.
 pub fn solve_spd(a: &Array2<f64>, b: &Array1<f64>) -> Option<Array1<f64>> {
     let n = b.len();
     let l = cholesky(a)?;
-    let mut y = Array1::<f64>::zeros(n);
-    for i in 0..n {
-        let s: f64 = (0..i).map(|k| l[[i, k]] * y[k]).sum();
-        y[i] = (b[i] - s) / l[[i, i]];
-    }
+    let y = solve_lower(&l, b.iter().copied());
     let mut x = Array1::<f64>::zeros(n);
     for i in (0..n).rev() {
         let s: f64 = (i + 1..n).map(|k| l[[k, i]] * x[k]).sum();
