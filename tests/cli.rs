@@ -1,6 +1,6 @@
 //! Command-line behaviour: channels, verdicts, output formats, exit codes.
 
-use crate::util::{fixture, fixtures, s, scan, voxguard};
+use crate::util::{Run, fixture, fixtures, s, scan, voxguard};
 
 #[test]
 fn channels_each_scores_caller_and_callee_separately() {
@@ -348,28 +348,51 @@ fn train_exports_the_statistics_it_trains_on() {
     assert_eq!(copies.len(), BUNDLED.len() * 3, "{copies:?}");
 }
 
+/// Trains a model of type `classifier` (the default type if `None`) on the bundled clips into
+/// `dir`, twice, checks that both files are byte-identical, and returns the path and bytes.
+fn train_twice(dir: &std::path::Path, classifier: Option<&str>) -> (std::path::PathBuf, Vec<u8>) {
+    let manifest = bundled_manifest(dir);
+    let train = |out: &std::path::Path| {
+        let mut cmd = voxguard();
+        cmd.args(["train", "--quiet"]);
+        if let Some(kind) = classifier {
+            cmd.args(["--classifier", kind]);
+        }
+        cmd.args(["--manifest", s(&manifest), "--out", s(out)])
+            .assert()
+            .success();
+        std::fs::read(out).unwrap()
+    };
+    let path = dir.join(format!("{}.json", classifier.unwrap_or("default")));
+    let bytes = train(&path);
+    let again = train(&dir.join("again.json"));
+    assert_eq!(bytes, again, "{classifier:?}: training is deterministic");
+    (path, bytes)
+}
+
+/// Scans the bundled clips with the model file at `path`, checking that every record names the
+/// model `name` and has a probability for a score.
+fn scan_with_model(path: &std::path::Path, name: &str) -> Run {
+    let run = scan(&["--model", s(path), s(&samples())]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for (file, ..) in BUNDLED {
+        let r = run.get(file);
+        assert_eq!(r["model"]["name"], name, "{r}");
+        let score = r["score"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&score), "{name} {file}: {score}");
+    }
+    run
+}
+
 #[test]
 fn train_writes_an_mlp_and_a_fusion_that_scan_uses() {
     let dir = tempfile::tempdir().unwrap();
-    let manifest = bundled_manifest(dir.path());
     let builtin = scan(&[s(&samples())]);
     for (kind, name) in [
         ("mlp", "voxguard-lfcc-mlp"),
         ("fusion", "voxguard-lfcc-logreg-mlp"),
     ] {
-        let train = |out: &std::path::Path| {
-            voxguard()
-                .args(["train", "--quiet", "--classifier", kind])
-                .args(["--manifest", s(&manifest), "--out", s(out)])
-                .assert()
-                .success();
-            std::fs::read(out).unwrap()
-        };
-        let path = dir.path().join(format!("{kind}.json"));
-        let bytes = train(&path);
-        let again = train(&dir.path().join("again.json"));
-        assert_eq!(bytes, again, "{kind}: training is deterministic");
-
+        let (path, bytes) = train_twice(dir.path(), Some(kind));
         let file: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
         assert_eq!(file["name"], name);
         assert_eq!(file["training"]["mlp"]["hidden_units"], 16);
@@ -392,18 +415,14 @@ fn train_writes_an_mlp_and_a_fusion_that_scan_uses() {
             assert_eq!(l["weights"].as_array().unwrap().len(), n_stats);
         }
 
-        let run = scan(&["--model", s(&path), s(&samples())]);
-        assert_eq!(run.code, 0, "{}", run.stderr);
+        let run = scan_with_model(&path, name);
         let sha = {
             use sha2::Digest;
             voxguard::model::hex(&sha2::Sha256::digest(&bytes))
         };
         for (file, ..) in BUNDLED {
             let r = run.get(file);
-            assert_eq!(r["model"]["name"], name, "{r}");
             assert_eq!(r["model"]["sha256"], sha.as_str());
-            let score = r["score"].as_f64().unwrap();
-            assert!((0.0..=1.0).contains(&score), "{kind} {file}: {score}");
             assert_ne!(r["score"], builtin.get(file)["score"], "{kind} {file}");
         }
     }
@@ -415,29 +434,11 @@ fn train_writes_an_mlp_and_a_fusion_that_scan_uses() {
 #[test]
 fn train_writes_a_one_class_model_and_the_default_fusion() {
     let dir = tempfile::tempdir().unwrap();
-    let manifest = bundled_manifest(dir.path());
     for (kind, name) in [
         (Some("one-class"), "voxguard-lfcc-oneclass"),
         (None, "voxguard-lfcc-logreg-oneclass"),
     ] {
-        let train = |out: &std::path::Path| {
-            let mut cmd = voxguard();
-            cmd.args(["train", "--quiet"]);
-            if let Some(kind) = kind {
-                cmd.args(["--classifier", kind]);
-            }
-            cmd.args(["--manifest", s(&manifest), "--out", s(out)])
-                .assert()
-                .success();
-            std::fs::read(out).unwrap()
-        };
-        let path = dir.path().join(format!("{name}.json"));
-        let bytes = train(&path);
-        assert_eq!(
-            bytes,
-            train(&dir.path().join("again.json")),
-            "{name}: training is deterministic"
-        );
+        let (path, bytes) = train_twice(dir.path(), kind);
         let file: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
         assert_eq!(file["name"], name);
         let n_stats = file["stats"].as_array().unwrap().len();
@@ -461,13 +462,6 @@ fn train_writes_a_one_class_model_and_the_default_fusion() {
                 .enumerate()
                 .all(|(i, r)| r.as_array().unwrap().len() == i + 1)
         );
-        let run = scan(&["--model", s(&path), s(&samples())]);
-        assert_eq!(run.code, 0, "{}", run.stderr);
-        for (file, ..) in BUNDLED {
-            let r = run.get(file);
-            assert_eq!(r["model"]["name"], name, "{r}");
-            let score = r["score"].as_f64().unwrap();
-            assert!((0.0..=1.0).contains(&score), "{name} {file}: {score}");
-        }
+        scan_with_model(&path, name);
     }
 }
