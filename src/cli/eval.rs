@@ -166,16 +166,23 @@ fn pooled_scores(folds: &[ScoreSet]) -> (Vec<f64>, Vec<f64>) {
     (bona, spoof)
 }
 
+/// The text of a mapping CSV and the name errors give it: the file at `path`, or the built-in
+/// `models/{name}.csv`.
+fn mapping(path: &Option<PathBuf>, builtin: &str, name: &str) -> anyhow::Result<(String, String)> {
+    Ok(match path {
+        Some(p) => (std::fs::read_to_string(p)?, p.display().to_string()),
+        None => (builtin.to_string(), format!("models/{name}.csv (built in)")),
+    })
+}
+
 /// Runs the evaluation and prints the tables.
 pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
     set_jobs(args.jobs)?;
     if let Some(path) = &args.plot {
         ImageFormat::from_path(path)?;
     }
-    let families = match &args.families {
-        Some(p) => Families::parse(&std::fs::read_to_string(p)?, &p.display().to_string())?,
-        None => Families::parse(BUILTIN_FAMILIES, "models/families.csv (built in)")?,
-    };
+    let (text, source) = mapping(&args.families, BUILTIN_FAMILIES, "families")?;
+    let families = Families::parse(&text, &source)?;
     let (title, outcomes) = match args.cv {
         None => {
             let model = match &args.model {
@@ -228,13 +235,8 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
             )?;
             // Held-out voices: every clip's speaker becomes its voice, once for all seeds.
             let clips = if args.hold_out_voices {
-                let voices = match &args.voices {
-                    Some(p) => {
-                        Voices::parse(&std::fs::read_to_string(p)?, &p.display().to_string())?
-                    }
-                    None => Voices::parse(BUILTIN_VOICES, "models/voices.csv (built in)")?,
-                };
-                voices.apply(&clips)
+                let (text, source) = mapping(&args.voices, BUILTIN_VOICES, "voices")?;
+                Voices::parse(&text, &source)?.apply(&clips)
             } else {
                 clips
             };
