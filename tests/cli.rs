@@ -465,3 +465,21 @@ fn train_writes_a_one_class_model_and_the_default_fusion() {
         scan_with_model(&path, name);
     }
 }
+
+#[test]
+fn eval_names_a_mapping_file_it_cannot_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = bundled_manifest(dir.path());
+    let missing = dir.path().join("no-such-families.csv");
+    let out = voxguard()
+        .args(["eval", "-q", "--cv", "family", "--manifest", s(&manifest)])
+        .args(["--families", s(&missing)])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("cannot read the families file") && err.contains("no-such-families.csv"),
+        "{err}"
+    );
+}

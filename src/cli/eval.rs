@@ -5,6 +5,7 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use anyhow::Context;
 use clap::{Args, ValueEnum};
 use serde_json::{Value, json};
 
@@ -170,7 +171,11 @@ fn pooled_scores(folds: &[ScoreSet]) -> (Vec<f64>, Vec<f64>) {
 /// `models/{name}.csv`.
 fn mapping(path: &Option<PathBuf>, builtin: &str, name: &str) -> anyhow::Result<(String, String)> {
     Ok(match path {
-        Some(p) => (std::fs::read_to_string(p)?, p.display().to_string()),
+        Some(p) => (
+            std::fs::read_to_string(p)
+                .with_context(|| format!("cannot read the {name} file {}", p.display()))?,
+            p.display().to_string(),
+        ),
         None => (builtin.to_string(), format!("models/{name}.csv (built in)")),
     })
 }
