@@ -2,14 +2,15 @@
 """How lossy coding moves the shipped model's scores (the model card's "Lossy codecs" figures).
 
 Takes N real and N synthetic clips spread evenly over the corpus manifest, codes each with ffmpeg
-at six low-bitrate settings, scans the originals and the copies with voxguard, and prints per
-setting and class the score shift against the original and the shares scored < 0.3 (`human`) and
->= 0.7 (`synthetic`). The clips are training clips of the shipped model, so this measures
-invariance to the codec, not generalisation.
+at eight telephone and low-bitrate settings, scans the originals and the copies with voxguard
+(which decodes them all, GSM 06.10 included), and prints per setting and class the score shift
+against the original and the shares scored < 0.3 (`human`) and >= 0.7 (`synthetic`). The clips
+are training clips of the shipped model, so this measures invariance to the codec, not
+generalisation.
 
 Usage:  python3 models/codec_check.py VOXGUARD_BINARY [MANIFEST] [N] [MODEL]
         (defaults: ../shared/corpus/manifest.csv, 40, the binary's built-in model)
-Needs:  ffmpeg with libmp3lame, aac, libvorbis and libopus.
+Needs:  ffmpeg with libmp3lame, aac, libvorbis, libopus and libgsm.
 """
 
 import csv
@@ -22,6 +23,8 @@ import tempfile
 
 SETTINGS = {
     "mp3 32 kbit/s, 8 kHz": ("mp3", ["-ar", "8000", "-b:a", "32k"]),
+    "gsm 13 kbit/s, 8 kHz": ("wav", ["-ar", "8000", "-c:a", "libgsm_ms"]),
+    "g.711 mu-law, 8 kHz": ("wav", ["-ar", "8000", "-c:a", "pcm_mulaw"]),
     "mp3 64 kbit/s": ("mp3", ["-b:a", "64k"]),
     "aac 32 kbit/s": ("m4a", ["-c:a", "aac", "-b:a", "32k"]),
     "vorbis q0": ("ogg", ["-c:a", "libvorbis", "-q:a", "0"]),

@@ -16,6 +16,8 @@ const FORMATS: &[(&str, &str, &str)] = &[
     ("pcm_alaw.wav", "pcm_alaw", "wave"),
     ("adpcm_ima_wav.wav", "adpcm_ima_wav", "wave"),
     ("adpcm_ms.wav", "adpcm_ms", "wave"),
+    ("gsm_ms.wav", "gsm_ms", "wave"),
+    ("gsm.gsm", "gsm", "gsm"),
     ("mp3.mp3", "mp3", "mp3"),
     ("vorbis.ogg", "vorbis", "ogg"),
     ("aac.m4a", "aac", "isomp4"),
@@ -52,7 +54,7 @@ fn every_format_decodes_with_the_same_content() {
         assert_eq!(r["sample_rate"], 8000, "{name}");
         assert_eq!(r["channels"], 1, "{name}");
         let dur = r["duration_s"].as_f64().unwrap();
-        // ADPCM pads its last block and AAC its last frame.
+        // ADPCM and GSM in WAVE pad their last block, AAC its last frame.
         assert!((2.5..2.75).contains(&dur), "{name}: duration {dur}");
         assert_eq!(r["sha256"].as_str().unwrap().len(), 64);
         let score = r["score"]
@@ -123,7 +125,7 @@ fn bad_and_unsupported_files_fail_alone() {
         ("broken_truncated.flac", "truncated"),
         ("broken_empty.wav", "file is empty"),
         ("broken_not_audio.wav", "not a recognised audio file"),
-        ("unsupported_gsm.wav", "unsupported codec GSM 6.10"),
+        ("unsupported_g726.wav", "unsupported codec G.726 ADPCM"),
     ];
     let good = fixture("pcm_s16le.wav");
     let mut args: Vec<String> = cases
@@ -157,16 +159,18 @@ fn bad_and_unsupported_files_fail_alone() {
 #[test]
 fn truncated_wav_is_reported_with_where_it_ends() {
     let dir = tempfile::tempdir().unwrap();
-    let bytes = std::fs::read(fixture("pcm_s16le.wav")).unwrap();
-    let cut = dir.path().join("cut.wav");
-    std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
-    let run = scan(&[s(&cut)]);
-    assert_eq!(run.code, 1);
-    let err = run.records[0]["error"].as_str().unwrap();
-    assert!(
-        err.contains("cut.wav") && err.contains("truncated"),
-        "{err}"
-    );
+    for (fixture_name, cut_name) in [("pcm_s16le.wav", "cut.wav"), ("gsm_ms.wav", "cut_gsm.wav")] {
+        let bytes = std::fs::read(fixture(fixture_name)).unwrap();
+        let cut = dir.path().join(cut_name);
+        std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+        let run = scan(&[s(&cut)]);
+        assert_eq!(run.code, 1);
+        let err = run.records[0]["error"].as_str().unwrap();
+        assert!(
+            err.contains(cut_name) && err.contains("truncated") && err.contains(" s"),
+            "{err}"
+        );
+    }
 }
 
 #[test]

@@ -1,5 +1,6 @@
-//! Stage 1: decode any container/codec symphonia supports, and Opus (`opus.rs`), into planar
-//! `f32` blocks, one packet at a time, so memory stays flat however long the recording is.
+//! Stage 1: decode any container/codec symphonia supports, Opus (`opus.rs`) and GSM 06.10
+//! (`gsm.rs`), into planar `f32` blocks, one packet at a time, so memory stays flat however long
+//! the recording is.
 
 use std::fs::File;
 use std::io::Read;
@@ -17,6 +18,7 @@ use symphonia::core::meta::MetadataOptions;
 
 use crate::error::{Error, Result};
 
+mod gsm;
 mod opus;
 
 /// symphonia's codecs plus the Opus decoder it lacks.
@@ -57,12 +59,22 @@ pub struct AudioInfo {
     pub file_bytes: Option<u64>,
 }
 
+/// Where a stream's samples come from.
+enum Source {
+    /// A container symphonia reads and a codec from [`codecs`].
+    Symphonia {
+        reader: Box<dyn FormatReader>,
+        decoder: Box<dyn AudioDecoder>,
+        track_id: u32,
+    },
+    /// GSM 06.10, which symphonia cannot read.
+    Gsm(Box<gsm::GsmStream>),
+}
+
 /// A streaming decoder over one file: yields planar `f32` blocks in `[-1, 1]`.
 pub struct AudioDecoderStream {
     path: PathBuf,
-    reader: Box<dyn FormatReader>,
-    decoder: Box<dyn AudioDecoder>,
-    track_id: u32,
+    source: Source,
     info: AudioInfo,
     block: Vec<Vec<f32>>,
     frames_decoded: u64,
@@ -92,11 +104,24 @@ impl AudioDecoderStream {
     /// Sets up decoding from any byte source (a file, or bytes in memory for fuzzing);
     /// `path` names the input in errors and gives the extension hint.
     pub fn from_source(
-        source: Box<dyn MediaSource>,
+        mut source: Box<dyn MediaSource>,
         path: &Path,
         max_duration_s: f64,
     ) -> Result<Self> {
         let file_bytes = source.byte_len();
+        let extension = path.extension().and_then(|e| e.to_str());
+        match gsm::probe(source.as_mut(), extension) {
+            Ok(Some(layout)) => {
+                return Self::from_gsm(source, &layout, path, max_duration_s, file_bytes);
+            }
+            Ok(None) => {}
+            Err(reason) => {
+                return Err(Error::Corrupt {
+                    path: path.to_owned(),
+                    reason,
+                });
+            }
+        }
         let mss = MediaSourceStream::new(source, Default::default());
         let mut hint = Hint::new();
         if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
@@ -137,7 +162,55 @@ impl AudioDecoderStream {
                 },
                 other => corrupt(path, other),
             })?;
-        let sample_rate = params.sample_rate.unwrap_or(0);
+        let info = AudioInfo {
+            sample_rate: params.sample_rate.unwrap_or(0),
+            channels: params.channels.as_ref().map(|c| c.count()).unwrap_or(0),
+            codec: decoder.codec_info().short_name.to_string(),
+            container,
+            declared_frames,
+            file_bytes,
+        };
+        let source = Source::Symphonia {
+            reader,
+            decoder,
+            track_id,
+        };
+        Self::checked(source, info, path, max_duration_s)
+    }
+
+    /// Sets up decoding of a GSM 06.10 stream that [`gsm::probe`] recognised.
+    fn from_gsm(
+        source: Box<dyn MediaSource>,
+        layout: &gsm::Layout,
+        path: &Path,
+        max_duration_s: f64,
+        file_bytes: Option<u64>,
+    ) -> Result<Self> {
+        let stream = gsm::GsmStream::new(source, layout).map_err(|reason| Error::Corrupt {
+            path: path.to_owned(),
+            reason,
+        })?;
+        let (codec, container) = layout.packing.names();
+        let info = AudioInfo {
+            sample_rate: layout.sample_rate,
+            channels: 1,
+            codec: codec.into(),
+            container: container.into(),
+            declared_frames: layout.data_bytes.map(|bytes| {
+                bytes / layout.packing.block_bytes() as u64 * layout.packing.block_samples() as u64
+            }),
+            file_bytes,
+        };
+        Self::checked(Source::Gsm(Box::new(stream)), info, path, max_duration_s)
+    }
+
+    /// Refuses sample rates and channel counts outside the accepted ranges.
+    fn checked(source: Source, info: AudioInfo, path: &Path, max_duration_s: f64) -> Result<Self> {
+        let AudioInfo {
+            sample_rate,
+            channels,
+            ..
+        } = info;
         if !(MIN_SAMPLE_RATE..=MAX_SAMPLE_RATE).contains(&sample_rate) {
             return Err(Error::Limit {
                 path: path.to_owned(),
@@ -146,31 +219,19 @@ impl AudioDecoderStream {
                 ),
             });
         }
-        let channels = params.channels.as_ref().map(|c| c.count()).unwrap_or(0);
         if channels == 0 || channels > MAX_CHANNELS {
             return Err(Error::Limit {
                 path: path.to_owned(),
                 reason: format!("{channels} channels (accepted: 1..={MAX_CHANNELS})"),
             });
         }
-        let max_frames = (max_duration_s * sample_rate as f64) as u64;
-        let info = AudioInfo {
-            sample_rate,
-            channels,
-            codec: decoder.codec_info().short_name.to_string(),
-            container,
-            declared_frames,
-            file_bytes,
-        };
         Ok(Self {
             path: path.to_owned(),
-            reader,
-            decoder,
-            track_id,
+            source,
             info,
             block: Vec::new(),
             frames_decoded: 0,
-            max_frames,
+            max_frames: (max_duration_s * sample_rate as f64) as u64,
         })
     }
 
@@ -181,70 +242,93 @@ impl AudioDecoderStream {
 
     /// Decodes the next packet; returns one `Vec<f32>` per channel, or `None` at the end.
     pub fn next_block(&mut self) -> Result<Option<&[Vec<f32>]>> {
-        loop {
-            let packet = match self.reader.next_packet() {
-                Ok(Some(p)) => p,
-                Ok(None) => return Ok(None),
-                Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-                    return Err(Error::Corrupt {
-                        path: self.path.clone(),
-                        reason: format!(
-                            "stream ends early (truncated) after {:.2} s",
-                            self.frames_decoded as f64 / self.info.sample_rate as f64
-                        ),
-                    });
-                }
-                Err(e) => return Err(corrupt(&self.path, e)),
-            };
-            if packet.track_id != self.track_id {
-                continue;
+        let at_s = self.frames_decoded as f64 / self.info.sample_rate as f64;
+        let frames = match &mut self.source {
+            Source::Symphonia {
+                reader,
+                decoder,
+                track_id,
+            } => next_packet(reader, decoder, *track_id, &self.info, &mut self.block).map_err(
+                |e| match e {
+                    SymError::IoError(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                        Error::Corrupt {
+                            path: self.path.clone(),
+                            reason: format!("stream ends early (truncated) after {at_s:.2} s"),
+                        }
+                    }
+                    other => corrupt(&self.path, other),
+                },
+            )?,
+            Source::Gsm(stream) => {
+                self.block.resize_with(1, Vec::new);
+                let more =
+                    stream
+                        .next_block(&mut self.block[0])
+                        .map_err(|reason| Error::Corrupt {
+                            path: self.path.clone(),
+                            reason: format!("{reason} after {at_s:.2} s"),
+                        })?;
+                more.then(|| self.block[0].len())
             }
-            let buf = self
-                .decoder
-                .decode(&packet)
-                .map_err(|e| corrupt(&self.path, e))?;
-            if buf.frames() == 0 {
-                continue;
-            }
-            let spec_channels = buf.spec().channels().count();
-            if spec_channels != self.info.channels {
-                return Err(Error::Corrupt {
-                    path: self.path.clone(),
-                    reason: format!(
-                        "channel count changed mid-stream ({} -> {spec_channels})",
-                        self.info.channels
-                    ),
-                });
-            }
-            buf.copy_to_vecs_planar::<f32>(&mut self.block);
-            if self
-                .block
-                .iter()
-                .flatten()
-                .any(|s| !s.is_finite() || s.abs() > MAX_SAMPLE)
-            {
-                // Float PCM can carry NaN, infinity or absurd values: damage, not sound.
-                return Err(Error::Corrupt {
-                    path: self.path.clone(),
-                    reason: format!(
-                        "sample values that are not finite or beyond ±{MAX_SAMPLE} full scale \
-                         after {:.2} s",
-                        self.frames_decoded as f64 / self.info.sample_rate as f64
-                    ),
-                });
-            }
-            self.frames_decoded += buf.frames() as u64;
-            if self.frames_decoded > self.max_frames {
-                return Err(Error::Limit {
-                    path: self.path.clone(),
-                    reason: format!(
-                        "longer than the maximum duration of {:.0} s",
-                        self.max_frames as f64 / self.info.sample_rate as f64
-                    ),
-                });
-            }
-            return Ok(Some(&self.block));
+        };
+        let Some(frames) = frames else {
+            return Ok(None);
+        };
+        if self
+            .block
+            .iter()
+            .flatten()
+            .any(|s| !s.is_finite() || s.abs() > MAX_SAMPLE)
+        {
+            // Float PCM can carry NaN, infinity or absurd values: damage, not sound.
+            return Err(Error::Corrupt {
+                path: self.path.clone(),
+                reason: format!(
+                    "sample values that are not finite or beyond ±{MAX_SAMPLE} full scale \
+                     after {at_s:.2} s"
+                ),
+            });
         }
+        self.frames_decoded += frames as u64;
+        if self.frames_decoded > self.max_frames {
+            return Err(Error::Limit {
+                path: self.path.clone(),
+                reason: format!(
+                    "longer than the maximum duration of {:.0} s",
+                    self.max_frames as f64 / self.info.sample_rate as f64
+                ),
+            });
+        }
+        Ok(Some(&self.block))
+    }
+}
+
+/// Decodes symphonia packets until one of `track_id` yields samples, copied planar into
+/// `block`; returns how many frames, or `None` at the end of the stream.
+fn next_packet(
+    reader: &mut Box<dyn FormatReader>,
+    decoder: &mut Box<dyn AudioDecoder>,
+    track_id: u32,
+    info: &AudioInfo,
+    block: &mut Vec<Vec<f32>>,
+) -> std::result::Result<Option<usize>, SymError> {
+    loop {
+        let Some(packet) = reader.next_packet()? else {
+            return Ok(None);
+        };
+        if packet.track_id != track_id {
+            continue;
+        }
+        let buf = decoder.decode(&packet)?;
+        if buf.frames() == 0 {
+            continue;
+        }
+        let spec_channels = buf.spec().channels().count();
+        if spec_channels != info.channels {
+            return Err(SymError::DecodeError("channel count changed mid-stream"));
+        }
+        buf.copy_to_vecs_planar::<f32>(block);
+        return Ok(Some(buf.frames()));
     }
 }
 
@@ -382,6 +466,44 @@ mod tests {
         h.extend_from_slice(b"fmt \x10\0\0\0\x31\0");
         assert_eq!(riff_format_tag(&h), Some(0x31));
         assert_eq!(wave_format_name(0x31), Some("GSM 6.10"));
+    }
+
+    /// Every sample of a stream, channel 0.
+    fn decode_all(name: &str) -> (AudioInfo, Vec<f32>) {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(name);
+        let mut stream = AudioDecoderStream::open(&path, 60.0).unwrap();
+        let mut samples = Vec::new();
+        while let Some(block) = stream.next_block().unwrap() {
+            samples.extend_from_slice(&block[0]);
+        }
+        (stream.info().clone(), samples)
+    }
+
+    #[test]
+    fn gsm_decodes_sample_for_sample_as_ffmpeg() {
+        // gsm_ms_decoded.wav is ffmpeg's decoding of gsm_ms.wav (its native decoder and libgsm
+        // agree bit for bit); gsm.gsm holds the same frames in the raw layout.
+        let (info, reference) = decode_all("gsm_ms_decoded.wav");
+        assert_eq!(info.codec, "pcm_s16le");
+        let (info, wav49) = decode_all("gsm_ms.wav");
+        assert_eq!(
+            (info.codec.as_str(), info.container.as_str()),
+            ("gsm_ms", "wave")
+        );
+        assert_eq!((info.sample_rate, info.channels), (8000, 1));
+        assert_eq!(info.declared_frames, Some(reference.len() as u64));
+        assert_eq!(wav49, reference);
+        let (info, raw) = decode_all("gsm.gsm");
+        assert_eq!(
+            (info.codec.as_str(), info.container.as_str()),
+            ("gsm", "gsm")
+        );
+        // The raw file was encoded separately from the same audio: the same frames, without
+        // the WAVE file's padding to a whole block.
+        assert_eq!(raw.len(), 125 * 160);
+        assert_eq!(raw[..], reference[..raw.len()]);
     }
 
     #[test]
