@@ -44,8 +44,8 @@ def load(path):
         rows = csv.reader(f)
         next(rows)
         for r in rows:
-            c = clips.setdefault(r[0], {"label": r[1], "system": r[2], "speaker": r[3],
-                                        "copies": collections.defaultdict(list)})
+            c = clips.setdefault(r[0], {"file": r[0], "label": r[1], "system": r[2],
+                                        "speaker": r[3], "copies": collections.defaultdict(list)})
             c["copies"][r[4]].append((float(r[6]), np.array(r[META:], dtype=float)))
     return list(clips.values())
 

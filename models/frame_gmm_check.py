@@ -1,0 +1,179 @@
+#!/usr/bin/env python3
+"""A GMM pair on frame LFCCs (the classic ASVspoof baseline), under `eval --cv family --hold-out-voices`.
+
+For every corpus clip and its telephone copy (ffmpeg: 300-3,400 Hz band-pass, 8 kHz, G.711
+mu-law), `voxguard features` writes frame LFCCs (20 linear filters over 0-FMAX Hz, c1-c19 with
+deltas and delta-deltas; c0, the level, is dropped) and the frame RMS; frames more than 30 dB
+below the clip's loudest or below -60 dBFS are dropped (silence). For each held-out family and
+each of 5 folds of real voices (the folds of `compare_classifiers.py --hold-out-voices`), two
+32-component diagonal GMMs are fitted, one on real and one on synthetic frames (40,000 of each,
+every generator an equal share, clean and telephone frames together), without the held-out
+family's clips, voices and that fold's real clips; a clip scores the mean frame log-likelihood
+ratio. It prints the EER per held-out family (mean over folds), clean / telephone.
+
+With STATS_CSV (`voxguard train ... --export-stats STATS_CSV`) it also scores the same folds with
+the shipped model's type re-implemented in scikit-learn (logistic regression + one-class Gaussian,
+as `compare_classifiers.py`) and prints the fusion `statistics + W x GMM`, each score divided by its
+spread on 120 training clips, for a few weights W.
+
+Usage:  python3 models/frame_gmm_check.py VOXGUARD_BINARY [MANIFEST] [--fmax HZ] [--stats STATS_CSV]
+        (defaults: ../shared/corpus/manifest.csv, FMAX 7000 like the shipped features)
+Needs:  ffmpeg, pip install numpy scikit-learn; about 8 minutes on 2 cores (15 with --stats).
+"""
+
+import collections
+import csv
+import os
+import subprocess
+import sys
+import tempfile
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.mixture import GaussianMixture
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import compare_classifiers as cc  # noqa: E402  (folds, EER, the statistics models)
+
+COPIES = ("clean", "telephone")
+FRAMES_PER_CLASS = 40_000
+COMPONENTS = 32
+WEIGHTS = (0.5, 1, 2, 4)
+
+
+def features(binary, audio, out, fmax):
+    common = ["--win-length", "320", "--out"]
+    subprocess.run([binary, "features", "--kind", "lfcc", "--deltas", "2", "--n-filters", "20",
+                    "--n-coeffs", "20", "--top-db", "0", "--fmax", str(fmax), *common,
+                    out + ".lfcc.npy", audio], check=True, capture_output=True)
+    subprocess.run([binary, "features", "--kind", "spectral", *common, out + ".spec.npy", audio],
+                   check=True, capture_output=True)
+    x, rms = np.load(out + ".lfcc.npy"), np.load(out + ".spec.npy")[:, 6]
+    db = 20 * np.log10(np.maximum(rms, 1e-10))
+    keep = (db > db.max() - 30) & (db > -60)
+    return np.delete(x[keep], 0, axis=1).astype(np.float32)
+
+
+def clip_frames(binary, path, tmp, fmax):
+    stem = os.path.join(tmp, str(abs(hash(path))))
+    tel = stem + ".tel.wav"
+    subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", path, "-af",
+                    "highpass=f=300,lowpass=f=3400", "-ar", "8000", "-c:a", "pcm_mulaw", tel],
+                   check=True)
+    return {"clean": features(binary, path, stem + ".c", fmax),
+            "telephone": features(binary, tel, stem + ".t", fmax)}
+
+
+def sample(rng, clips, idx, n):
+    per = max(1, n // max(1, len(idx)))
+    out = []
+    for i in idx:
+        x = np.concatenate([clips[i]["frames"][c] for c in COPIES])
+        if len(x):
+            out.append(x[rng.choice(len(x), min(per, len(x)), replace=False)])
+    return np.concatenate(out)
+
+
+def fit_gmm_pair(clips, train, rng):
+    bona = [i for i in train if clips[i]["label"] == "bonafide"]
+    systems = collections.defaultdict(list)
+    for i in train:
+        if clips[i]["label"] == "spoof":
+            systems[clips[i]["system"]].append(i)
+    xb = sample(rng, clips, bona, FRAMES_PER_CLASS)
+    xs = np.concatenate([sample(rng, clips, v, FRAMES_PER_CLASS // len(systems))
+                         for v in systems.values()])
+    mu, sd = xb.mean(0), np.concatenate([xb, xs]).std(0) + 1e-6
+
+    def gmm(x):
+        return GaussianMixture(COMPONENTS, covariance_type="diag", max_iter=50, random_state=0,
+                               reg_covar=1e-3).fit((x - mu) / sd)
+    gb, gs = gmm(xb), gmm(xs)
+    return lambda x: float(np.mean(gs.score_samples((x - mu) / sd) - gb.score_samples((x - mu) / sd)))
+
+
+def main():
+    # 50 EM iterations do not always meet scikit-learn's tolerance; the figures are what they are.
+    warnings.filterwarnings("ignore", category=ConvergenceWarning)
+    args = sys.argv[1:]
+    opts = {}
+    for flag in ("--fmax", "--stats"):
+        if flag in args:
+            i = args.index(flag)
+            opts[flag] = args[i + 1]
+            del args[i:i + 2]
+    if not args:
+        sys.exit(__doc__)
+    binary = os.path.abspath(args[0])
+    manifest = args[1] if len(args) > 1 else "../shared/corpus/manifest.csv"
+    fmax = int(opts.get("--fmax", 7000))
+    here = os.path.dirname(os.path.abspath(__file__))
+    family = cc.read_pairs(os.path.join(here, "families.csv"), "system", "family")
+    voice = cc.read_pairs(os.path.join(here, "voices.csv"), "speaker", "voice")
+    root = os.path.dirname(os.path.abspath(manifest))
+    rows = list(csv.DictReader(open(manifest)))
+    with tempfile.TemporaryDirectory() as tmp, ThreadPoolExecutor(os.cpu_count()) as pool:
+        frames = list(pool.map(lambda r: clip_frames(binary, os.path.join(root, r["file"]), tmp,
+                                                     fmax), rows))
+    clips = [{"label": r["label"], "system": r["system"],
+              "speaker": voice.get(r["speaker"], r["speaker"]), "frames": f,
+              "path": os.path.abspath(os.path.join(root, r["file"]))}
+             for r, f in zip(rows, frames)]
+    stats = None
+    if "--stats" in opts:
+        by_file = {os.path.abspath(c["file"]): c for c in cc.load(opts["--stats"])}
+        stats = [by_file[c["path"]] for c in clips]
+    rng = np.random.default_rng(0)
+    scores = collections.defaultdict(list)  # (family, fold, copy) -> [(label, stats, gmm)]
+    families = sorted({family[c["system"]] for c in clips if c["label"] == "spoof"})
+    for held in families:
+        held_voices = {c["speaker"] for c in clips
+                       if c["label"] == "spoof" and family[c["system"]] == held}
+        for fold in range(cc.K):
+            test = [i for i, c in enumerate(clips)
+                    if (c["label"] == "bonafide" and cc.speaker_fold(c["speaker"]) == fold)
+                    or (c["label"] == "spoof" and family[c["system"]] == held)]
+            held_out = set(test)
+            train = [i for i in range(len(clips))
+                     if i not in held_out and clips[i]["speaker"] not in held_voices]
+            gmm = fit_gmm_pair(clips, train, rng)
+            seg, spread = None, (1.0, 1.0)
+            if stats:
+                seg = cc.logistic_oneclass(*cc.training_rows(stats, train))
+                sub = rng.choice(train, 120, replace=False)
+                spread = (np.std([cc.clip_score(seg, stats[i], "clean") for i in sub]),
+                          np.std([gmm(clips[i]["frames"]["clean"]) for i in sub]))
+            for copy in COPIES:
+                for i in test:
+                    s = cc.clip_score(seg, stats[i], copy) if seg else 0.0
+                    if s is None or not len(clips[i]["frames"][copy]):
+                        continue
+                    g = gmm(clips[i]["frames"][copy])
+                    scores[(held, fold, copy)].append(
+                        (clips[i]["label"], s / spread[0], g / spread[1]))
+        print(f"  {held} done", file=sys.stderr, flush=True)
+
+    def table(name, combine):
+        cells, means = [], []
+        per = {(h, c): np.mean([cc.eer(*[[combine(s, g) for lab, s, g in scores[(h, k, c)]
+                                          if lab == want] for want in ("bonafide", "spoof")])
+                                for k in range(cc.K)])
+               for h in families for c in COPIES}
+        means = [np.mean([per[(h, c)] for h in families]) for c in COPIES]
+        cells = "  ".join(f"{h} {per[(h, 'clean')]:.1f}/{per[(h, 'telephone')]:.1f}"
+                          for h in families)
+        print(f"{name:22s} mean {means[0]:.1f} / {means[1]:.1f}   {cells}", flush=True)
+
+    print(f"{len(clips)} clips, LFCC over 0-{fmax} Hz; EER % on held-out families (their voices "
+          "held out too), clean / telephone")
+    table("GMM pair", lambda s, g: g)
+    if stats:
+        table("statistics (1.8.0 type)", lambda s, g: s)
+        for w in WEIGHTS:
+            table(f"statistics + {w} x GMM", lambda s, g, w=w: s + w * g)
+
+
+if __name__ == "__main__":
+    main()
