@@ -33,7 +33,7 @@ pub enum Error {
     UnsupportedCodec {
         /// The input that failed.
         path: PathBuf,
-        /// Human-readable codec name (e.g. "Opus", "GSM 6.10").
+        /// Human-readable codec name (e.g. "AMR-NB", "G.726 ADPCM").
         codec: String,
     },
     /// The stream is malformed, truncated or otherwise undecodable.

@@ -30,8 +30,8 @@ pub enum Condition {
     Clean = 0,
     /// 8 kHz μ-law telephone copy.
     Telephone = 1,
-    /// Cropped, rescaled, noisy copy, half of them also through the telephone channel and half
-    /// through a simulated lossy coder ([`degrade`]); used for training only.
+    /// Cropped, rescaled, noisy copy, half of them also through a telephone channel (μ-law or
+    /// GSM 06.10) and half through a simulated lossy coder ([`degrade`]); used for training only.
     Degraded = 2,
     /// The whole clip with coloured noise at 10-30 dB SNR ([`add_test_noise`]); used for
     /// evaluation only, drawn apart from the degraded copy.
@@ -407,7 +407,7 @@ pub fn train_model(
         "augmentation": [
             "clean",
             "telephone: 8 kHz resampling, band-pass 300 Hz to 3.0-3.8 kHz (per clip, from a hash of its file name), G.711 mu-law (continuous curve)",
-            "degraded: crop to 60-100 % (at least 3 s), noise with 1/f^a spectrum (a in 0..2) at 10-30 dB SNR, gain -20..+6 dB with clipping, half of them also through the telephone channel and, independently, half through a simulated lossy coder (STFT 512/256, low-pass at 5-7.5 kHz, components 30-50 dB below the frame's strongest dropped, magnitudes quantised in 1-6 dB steps)"
+            "degraded: crop to 60-100 % (at least 3 s), noise with 1/f^a spectrum (a in 0..2) at 10-30 dB SNR, gain -20..+6 dB with clipping, half of them also through a telephone channel (that one or GSM 06.10 at 8 kHz, libgsm, in equal shares) and, independently, half through a simulated lossy coder (STFT 512/256, low-pass at 5-7.5 kHz, components 30-50 dB below the frame's strongest dropped, magnitudes quantised in 1-6 dB steps)"
         ],
         "augmentation_seed": cfg.seed,
         "l2": cfg.l2,

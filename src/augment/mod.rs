@@ -2,8 +2,9 @@
 //! properties (bandwidth, codec, noise, level, length) as a shortcut: a telephone copy of each
 //! clip is resampled to 8 kHz, band-limited to the telephone band, companded with G.711 μ-law and
 //! brought back to the analysis rate; a degraded copy is cropped, rescaled and buried in coloured
-//! noise, half the time sent through the telephone channel as well and, independently, half the
-//! time through a simulated low-bit-rate perceptual coder.
+//! noise, half the time sent through a telephone channel as well (that μ-law one or the GSM 06.10
+//! codec of mobile calls, in equal shares) and, independently, half the time through a simulated
+//! low-bit-rate perceptual coder.
 
 use rand::{RngExt, SeedableRng};
 use rand_pcg::Pcg64;
@@ -34,6 +35,13 @@ pub fn telephone(samples: &[f32], rate: u32, seed: u64) -> Result<Vec<f32>> {
     band_pass(&mut narrow, 8_000, PHONE_LOW_HZ, high);
     let companded: Vec<f32> = narrow.iter().map(|&x| mulaw_roundtrip(x)).collect();
     resample(&companded, 8_000, rate)
+}
+
+/// Passes `samples` (at `rate` Hz) through the GSM 06.10 full-rate codec at 8 kHz (libgsm's
+/// encoder and decoder) and back: the codec itself, not a simulation of it.
+pub fn gsm_channel(samples: &[f32], rate: u32) -> Result<Vec<f32>> {
+    let coded = crate::decode::gsm_roundtrip(&resample(samples, rate, 8_000)?);
+    resample(&coded, 8_000, rate)
 }
 
 /// Removes everything outside `low..high` Hz from the whole signal at once (training clips are
@@ -82,8 +90,9 @@ const MIN_CROP_S: f64 = 3.0;
 /// A degraded copy of `samples` (at `rate` Hz), all choices drawn from `seed`: a random crop
 /// (60-100 % of the clip, at least 3 s), a gain of -20 to +6 dB with clipping at full scale,
 /// noise with a power spectrum falling as `1/f^α` (α from 0, white, to 2, brown) at 10-30 dB
-/// below the speech level, with probability 1/2 the [`telephone`] channel and, independently with
-/// probability 1/2, a [`LossyCoder`] with cut-off, depth and step drawn from their ranges.
+/// below the speech level, with probability 1/2 a telephone channel ([`gsm_channel`] or
+/// [`telephone`], equally likely) and, independently with probability 1/2, a [`LossyCoder`] with
+/// cut-off, depth and step drawn from their ranges.
 pub fn degrade(samples: &[f32], rate: u32, seed: u64) -> Result<Vec<f32>> {
     let mut rng = Pcg64::seed_from_u64(seed);
     let n = samples.len();
@@ -104,7 +113,11 @@ pub fn degrade(samples: &[f32], rate: u32, seed: u64) -> Result<Vec<f32>> {
     let gain = 10f32.powf(rng.random_range(GAIN_DB.0..GAIN_DB.1) / 20.0);
     x.iter_mut().for_each(|v| *v = (*v * gain).clamp(-1.0, 1.0));
     if rng.random::<bool>() {
-        x = telephone(&x, rate, rng.random())?;
+        x = if rng.random::<bool>() {
+            gsm_channel(&x, rate)?
+        } else {
+            telephone(&x, rate, rng.random())?
+        };
     }
     if rng.random::<bool>() {
         x = LossyCoder::draw(&mut rng).apply(&x, rate);
@@ -278,7 +291,7 @@ mod tests {
     }
 
     #[test]
-    fn telephone_removes_the_upper_band() {
+    fn telephone_channels_remove_the_upper_band() {
         // A 6 kHz tone disappears; a 1 kHz tone survives; the length is kept.
         let tone = |hz: f32| -> Vec<f32> {
             (0..16_000)
@@ -291,5 +304,12 @@ mod tests {
         assert_eq!(high.len(), 16_000);
         assert!(rms(&high[1000..15000]) < 0.01, "{}", rms(&high));
         assert!((rms(&low[1000..15000]) - 0.3535).abs() < 0.02);
+        // The GSM channel too, and it keeps the 1 kHz tone's level within 2 dB.
+        let high = gsm_channel(&tone(6_000.0), 16_000).unwrap();
+        let low = gsm_channel(&tone(1_000.0), 16_000).unwrap();
+        assert_eq!((high.len(), low.len()), (16_000, 16_000));
+        assert!(rms(&high[1000..15000]) < 0.01, "{}", rms(&high));
+        let level_db = 20.0 * (rms(&low[1000..15000]) / 0.3535).log10();
+        assert!(level_db.abs() < 2.0, "{level_db} dB");
     }
 }

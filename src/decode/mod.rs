@@ -19,6 +19,7 @@ use symphonia::core::meta::MetadataOptions;
 use crate::error::{Error, Result};
 
 mod gsm;
+pub use gsm::roundtrip as gsm_roundtrip;
 mod opus;
 
 /// symphonia's codecs plus the Opus decoder it lacks.
@@ -186,10 +187,7 @@ impl AudioDecoderStream {
         max_duration_s: f64,
         file_bytes: Option<u64>,
     ) -> Result<Self> {
-        let stream = gsm::GsmStream::new(source, layout).map_err(|reason| Error::Corrupt {
-            path: path.to_owned(),
-            reason,
-        })?;
+        let stream = gsm::GsmStream::new(source, layout);
         let (codec, container) = layout.packing.names();
         let info = AudioInfo {
             sample_rate: layout.sample_rate,
