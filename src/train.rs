@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use crate::augment::{add_test_noise, degrade, telephone};
+use crate::augment::{add_test_noise, degrade, gsm_channel, telephone};
 use crate::dataset::{Clip, Label};
 use crate::error::{Error, Result};
 use crate::model::calibration::Platt;
@@ -36,16 +36,20 @@ pub enum Condition {
     /// The whole clip with coloured noise at 10-30 dB SNR ([`add_test_noise`]); used for
     /// evaluation only, drawn apart from the degraded copy.
     Noisy = 3,
+    /// The whole clip through GSM 06.10 at 8 kHz ([`gsm_channel`]), the codec of mobile calls;
+    /// used for evaluation only (training meets GSM only inside some degraded copies).
+    Gsm = 4,
 }
 
 impl Condition {
-    /// Short name (`clean`, `telephone`, `degraded`, `noisy`).
+    /// Short name (`clean`, `telephone`, `degraded`, `noisy`, `gsm`).
     pub fn name(self) -> &'static str {
         match self {
             Condition::Clean => "clean",
             Condition::Telephone => "telephone",
             Condition::Degraded => "degraded",
             Condition::Noisy => "noisy",
+            Condition::Gsm => "gsm",
         }
     }
 }
@@ -67,7 +71,7 @@ pub struct SegmentStats {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClipFeatures {
     /// Segments per condition; empty when the clip has too little speech.
-    pub conditions: [Vec<SegmentStats>; 4],
+    pub conditions: [Vec<SegmentStats>; 5],
 }
 
 /// Training settings.
@@ -146,7 +150,7 @@ fn clip_features(
             })
             .collect())
     };
-    let mut conditions: [Vec<SegmentStats>; 4] = Default::default();
+    let mut conditions: [Vec<SegmentStats>; 5] = Default::default();
     for &cond in wanted {
         conditions[cond as usize] = match cond {
             Condition::Clean => segs(&clean)?,
@@ -161,6 +165,7 @@ fn clip_features(
                 rate,
                 stable_hash(&format!("noisy/{key}")),
             ))?,
+            Condition::Gsm => segs(&gsm_channel(&clean, rate)?)?,
         };
     }
     Ok(ClipFeatures { conditions })

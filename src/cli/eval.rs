@@ -85,8 +85,9 @@ pub struct EvalArgs {
     /// deviation of the summary figures.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=20))]
     seeds: u64,
-    /// The copy of every clip scored beside the clean one: the 8 kHz μ-law telephone copy, or
-    /// the clip with coloured noise at 10-30 dB SNR (never used in training).
+    /// The copy of every clip scored beside the clean one: the 8 kHz μ-law telephone copy, the
+    /// clip with coloured noise at 10-30 dB SNR, or the clip through GSM 06.10 at 8 kHz (neither
+    /// of the last two is a training copy).
     #[arg(long, value_enum, default_value_t = TestCopy::Telephone)]
     copy: TestCopy,
     /// Output format [default: table on a terminal, json otherwise].
@@ -111,6 +112,8 @@ enum TestCopy {
     Telephone,
     /// Coloured noise at 10-30 dB SNR.
     Noisy,
+    /// GSM 06.10 at 8 kHz (the codec itself, libgsm).
+    Gsm,
 }
 
 impl TestCopy {
@@ -118,6 +121,7 @@ impl TestCopy {
         match self {
             TestCopy::Telephone => Condition::Telephone,
             TestCopy::Noisy => Condition::Noisy,
+            TestCopy::Gsm => Condition::Gsm,
         }
     }
 
