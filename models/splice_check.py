@@ -3,8 +3,10 @@
 notice it? (the model card's "Partly synthetic recordings" figures)
 
 For each generator family F in models/families.csv, trains a model (`voxguard train`) without
-F's generators and without one fifth of the real speakers, then builds test recordings from the
-held-out clips only, each two clips joined end to end at the same RMS level:
+F's generators, without one fifth of the real voices and without any clip in a voice of F's
+synthetic clips (voices as in models/voices.csv, as `eval --hold-out-voices` does), then builds
+test recordings from the held-out clips only, each two clips joined end to end at the same RMS
+level:
   real+real      two real clips of held-out speakers,
   real+synth     one real clip and one synthetic clip of family F, in random order (the splice),
   synth+synth    two synthetic clips of family F,
@@ -18,7 +20,7 @@ scans them with that model and reports, pooled over the five folds:
 
 Usage:  python3 models/splice_check.py VOXGUARD_BINARY [MANIFEST] [PAIRS_PER_FOLD]
         (defaults: ../shared/corpus/manifest.csv, 30)
-Needs:  numpy, soundfile. Takes about 5 minutes on 2 cores.
+Needs:  numpy, soundfile. Takes about a minute on 2 cores.
 """
 
 import csv
@@ -73,13 +75,22 @@ def main():
     families = {r["system"]: r["family"]
                 for r in csv.DictReader(l for l in open(os.path.join(HERE, "families.csv"))
                                         if not l.startswith("#"))}
+    voices = {r["speaker"]: r["voice"]
+              for r in csv.DictReader(l for l in open(os.path.join(HERE, "voices.csv"))
+                                      if not l.startswith("#"))}
+
+    def voice(r):
+        return voices.get(r["speaker"], r["speaker"])
+
     rng = random.Random(7)
     records = []  # (fold, kind, boundary_s, real_first, scan record)
     with tempfile.TemporaryDirectory() as tmp:
         for fold, family in enumerate(sorted(set(families.values()))):
-            real = [r for r in rows if r["label"] == "bonafide" and speaker_fold(r["speaker"]) == fold]
+            real = [r for r in rows if r["label"] == "bonafide" and speaker_fold(voice(r)) == fold]
             synth = [r for r in rows if r["label"] == "spoof" and families[r["system"]] == family]
-            train = [r for r in rows if r not in real and r not in synth]
+            held_voices = {voice(r) for r in synth}
+            train = [r for r in rows
+                     if r not in real and r not in synth and voice(r) not in held_voices]
             sub = os.path.join(tmp, f"train{fold}.csv")
             with open(sub, "w", newline="") as f:
                 w = csv.DictWriter(f, fieldnames=list(rows[0].keys()))
