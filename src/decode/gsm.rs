@@ -199,12 +199,11 @@ fn read_full(source: &mut dyn MediaSource, buf: &mut [u8]) -> io::Result<usize> 
 /// Decodes the frames of one stream, block by block.
 pub struct GsmStream {
     source: Box<dyn MediaSource>,
-    decoder: Decoder,
+    decoder: Coder,
     packing: Packing,
     /// Bytes of frames left, when the header declared them.
     remaining: Option<u64>,
     block: Vec<u8>,
-    pcm: [i16; FRAME_SAMPLES],
 }
 
 impl GsmStream {
@@ -212,11 +211,10 @@ impl GsmStream {
     pub fn new(source: Box<dyn MediaSource>, layout: &Layout) -> Self {
         Self {
             source,
-            decoder: Decoder::new(),
+            decoder: Coder::new(),
             packing: layout.packing,
             remaining: layout.data_bytes,
             block: vec![0; layout.packing.block_bytes()],
-            pcm: [0; FRAME_SAMPLES],
         }
     }
 
@@ -241,20 +239,18 @@ impl GsmStream {
             if let Some(left) = &mut self.remaining {
                 *left -= bytes as u64;
             }
-            match self.packing {
+            let repacked;
+            let frames: &[[u8; FRAME_BYTES]] = match self.packing {
                 Packing::Standard => {
-                    let frame: [u8; FRAME_BYTES] = self.block[..].try_into().expect("33 bytes");
-                    self.decoder.decode(&frame, &mut self.pcm)?;
-                    out.extend(self.pcm.iter().map(|&s| f32::from(s) / 32_768.0));
+                    std::slice::from_ref(self.block[..].try_into().expect("33 bytes"))
                 }
                 Packing::Wav49 => {
-                    let block: &[u8; WAV49_BLOCK_BYTES] =
-                        self.block[..].try_into().expect("65 bytes");
-                    for frame in wav49_to_standard(block) {
-                        self.decoder.decode(&frame, &mut self.pcm)?;
-                        out.extend(self.pcm.iter().map(|&s| f32::from(s) / 32_768.0));
-                    }
+                    repacked = wav49_to_standard(self.block[..].try_into().expect("65 bytes"));
+                    &repacked
                 }
+            };
+            for frame in frames {
+                self.decoder.decode(frame, out)?;
             }
         }
         Ok(!out.is_empty())
@@ -293,9 +289,9 @@ fn wav49_to_standard(block: &[u8; WAV49_BLOCK_BYTES]) -> [[u8; FRAME_BYTES]; 2] 
 /// codec of mobile calls and many call recorders, used as a training degradation. The last
 /// partial frame is padded with silence, and the output cut to the input's length.
 pub fn roundtrip(samples: &[f32]) -> Vec<f32> {
-    let (mut encoder, mut decoder) = (Decoder::new(), Decoder::new());
+    let (mut encoder, mut decoder) = (Coder::new(), Coder::new());
     let mut out = Vec::with_capacity(samples.len() + FRAME_SAMPLES);
-    let (mut input, mut pcm) = ([0i16; FRAME_SAMPLES], [0i16; FRAME_SAMPLES]);
+    let mut input = [0i16; FRAME_SAMPLES];
     for chunk in samples.chunks(FRAME_SAMPLES) {
         input.fill(0);
         for (i, &x) in input.iter_mut().zip(chunk) {
@@ -303,9 +299,8 @@ pub fn roundtrip(samples: &[f32]) -> Vec<f32> {
         }
         let frame = encoder.encode(&input);
         decoder
-            .decode(&frame, &mut pcm)
+            .decode(&frame, &mut out)
             .expect("the encoder writes the signature");
-        out.extend(pcm.iter().map(|&s| f32::from(s) / 32_768.0));
     }
     out.truncate(samples.len());
     out
@@ -313,18 +308,18 @@ pub fn roundtrip(samples: &[f32]) -> Vec<f32> {
 
 /// One libgsm coder state (it carries filter memories from frame to frame). The crate denies
 /// `unsafe` code; these few calls into the C library are the one exception, kept to this type.
-struct Decoder(gsm_sys::Gsm);
+struct Coder(gsm_sys::Gsm);
 
 #[allow(unsafe_code)]
 // SAFETY: the state is owned by this value alone, only touched through `&mut self`, and libgsm
 // keeps no global state, so moving it to another thread is sound.
-unsafe impl Send for Decoder {}
+unsafe impl Send for Coder {}
 #[allow(unsafe_code)]
 // SAFETY: no method takes `&self`, so a shared reference gives no access to the state.
-unsafe impl Sync for Decoder {}
+unsafe impl Sync for Coder {}
 
 #[allow(unsafe_code)]
-impl Decoder {
+impl Coder {
     /// A fresh state (libgsm's encoder and decoder share the type; each use needs its own).
     fn new() -> Self {
         // SAFETY: gsm_create only allocates and initialises a state.
@@ -344,17 +339,15 @@ impl Decoder {
         frame
     }
 
-    /// Decodes one standard frame into 160 samples.
-    fn decode(
-        &mut self,
-        frame: &[u8; FRAME_BYTES],
-        out: &mut [i16; FRAME_SAMPLES],
-    ) -> Result<(), String> {
+    /// Decodes one standard frame and appends its 160 samples to `out`, scaled to `[-1, 1)`.
+    fn decode(&mut self, frame: &[u8; FRAME_BYTES], out: &mut Vec<f32>) -> Result<(), String> {
         let mut frame = *frame;
+        let mut pcm = [0i16; FRAME_SAMPLES];
         // SAFETY: libgsm reads exactly 33 bytes from the frame and writes exactly 160 samples,
         // the sizes of both buffers; the state is valid until drop.
-        let status = unsafe { gsm_sys::gsm_decode(self.0, frame.as_mut_ptr(), out.as_mut_ptr()) };
+        let status = unsafe { gsm_sys::gsm_decode(self.0, frame.as_mut_ptr(), pcm.as_mut_ptr()) };
         if status == 0 {
+            out.extend(pcm.iter().map(|&s| f32::from(s) / 32_768.0));
             Ok(())
         } else {
             Err("a frame lacks the GSM 6.10 signature (not a GSM stream, or damaged)".into())
@@ -363,7 +356,7 @@ impl Decoder {
 }
 
 #[allow(unsafe_code)]
-impl Drop for Decoder {
+impl Drop for Coder {
     fn drop(&mut self) {
         // SAFETY: the state came from gsm_create and is destroyed once.
         unsafe { gsm_sys::gsm_destroy(self.0) }
