@@ -41,6 +41,9 @@ pub enum Condition {
     Gsm = 4,
 }
 
+/// How many conditions there are (the size of [`ClipFeatures::conditions`]).
+const CONDITIONS: usize = Condition::Gsm as usize + 1;
+
 impl Condition {
     /// Short name (`clean`, `telephone`, `degraded`, `noisy`, `gsm`).
     pub fn name(self) -> &'static str {
@@ -71,7 +74,7 @@ pub struct SegmentStats {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClipFeatures {
     /// Segments per condition; empty when the clip has too little speech.
-    pub conditions: [Vec<SegmentStats>; 5],
+    pub conditions: [Vec<SegmentStats>; CONDITIONS],
 }
 
 /// Training settings.
@@ -150,7 +153,7 @@ fn clip_features(
             })
             .collect())
     };
-    let mut conditions: [Vec<SegmentStats>; 5] = Default::default();
+    let mut conditions: [Vec<SegmentStats>; CONDITIONS] = Default::default();
     for &cond in wanted {
         conditions[cond as usize] = match cond {
             Condition::Clean => segs(&clean)?,

@@ -125,7 +125,7 @@ impl AudioDecoderStream {
         }
         let mss = MediaSourceStream::new(source, Default::default());
         let mut hint = Hint::new();
-        if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
+        if let Some(ext) = extension {
             hint.with_extension(ext);
         }
         let reader = symphonia::default::get_probe()
@@ -246,17 +246,15 @@ impl AudioDecoderStream {
                 reader,
                 decoder,
                 track_id,
-            } => next_packet(reader, decoder, *track_id, &self.info, &mut self.block).map_err(
-                |e| match e {
-                    SymError::IoError(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-                        Error::Corrupt {
-                            path: self.path.clone(),
-                            reason: format!("stream ends early (truncated) after {at_s:.2} s"),
-                        }
+            } => next_packet(reader, decoder, *track_id, &mut self.block).map_err(|e| match e {
+                SymError::IoError(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                    Error::Corrupt {
+                        path: self.path.clone(),
+                        reason: format!("stream ends early (truncated) after {at_s:.2} s"),
                     }
-                    other => corrupt(&self.path, other),
-                },
-            )?,
+                }
+                other => corrupt(&self.path, other),
+            })?,
             Source::Gsm(stream) => {
                 self.block.resize_with(1, Vec::new);
                 let more =
@@ -266,12 +264,21 @@ impl AudioDecoderStream {
                             path: self.path.clone(),
                             reason: format!("{reason} after {at_s:.2} s"),
                         })?;
-                more.then(|| self.block[0].len())
+                more.then(|| (self.block[0].len(), 1))
             }
         };
-        let Some(frames) = frames else {
+        let Some((frames, channels)) = frames else {
             return Ok(None);
         };
+        if channels != self.info.channels {
+            return Err(Error::Corrupt {
+                path: self.path.clone(),
+                reason: format!(
+                    "channel count changed mid-stream ({} -> {channels})",
+                    self.info.channels
+                ),
+            });
+        }
         if self
             .block
             .iter()
@@ -302,14 +309,13 @@ impl AudioDecoderStream {
 }
 
 /// Decodes symphonia packets until one of `track_id` yields samples, copied planar into
-/// `block`; returns how many frames, or `None` at the end of the stream.
+/// `block`; returns how many frames and channels, or `None` at the end of the stream.
 fn next_packet(
     reader: &mut Box<dyn FormatReader>,
     decoder: &mut Box<dyn AudioDecoder>,
     track_id: u32,
-    info: &AudioInfo,
     block: &mut Vec<Vec<f32>>,
-) -> std::result::Result<Option<usize>, SymError> {
+) -> std::result::Result<Option<(usize, usize)>, SymError> {
     loop {
         let Some(packet) = reader.next_packet()? else {
             return Ok(None);
@@ -321,12 +327,8 @@ fn next_packet(
         if buf.frames() == 0 {
             continue;
         }
-        let spec_channels = buf.spec().channels().count();
-        if spec_channels != info.channels {
-            return Err(SymError::DecodeError("channel count changed mid-stream"));
-        }
         buf.copy_to_vecs_planar::<f32>(block);
-        return Ok(Some(buf.frames()));
+        return Ok(Some((buf.frames(), buf.spec().channels().count())));
     }
 }
 
