@@ -139,15 +139,21 @@ def clip_score(model, clip, copy):
     return float(speech @ model(np.stack([x for _, x in segs])) / speech.sum())
 
 
-def family_cv(clips, family, fit, hold_out_voices):
-    families = sorted({family[c["system"]] for c in clips if c["label"] == "spoof"})
-    table = {}
-    for held in families:
-        # With voices held out (as `eval --hold-out-voices`), training also loses every clip in
-        # a voice of the held-out family's synthetic clips.
+def families_of(clips, family):
+    """The generator families of the synthetic clips, sorted."""
+    return sorted({family[c["system"]] for c in clips if c["label"] == "spoof"})
+
+
+def family_folds(clips, family, hold_out_voices):
+    """The folds of `eval --cv family`: (held-out family, fold, test indices, training indices).
+
+    For each family and each of K folds of real speakers, the test set is that family's clips
+    and that fold's real clips; training is everything else. With voices held out (as `eval
+    --hold-out-voices`), training also loses every clip in a voice of the held-out family's
+    synthetic clips."""
+    for held in families_of(clips, family):
         held_voices = {c["speaker"] for c in clips if hold_out_voices
                        and c["label"] == "spoof" and family[c["system"]] == held}
-        per_copy = {copy: [] for copy in TEST_COPIES}
         for fold in range(K):
             test = [i for i, c in enumerate(clips)
                     if (c["label"] == "bonafide" and speaker_fold(c["speaker"]) == fold)
@@ -155,15 +161,21 @@ def family_cv(clips, family, fit, hold_out_voices):
             held_out = set(test)
             train = [i for i in range(len(clips))
                      if i not in held_out and clips[i]["speaker"] not in held_voices]
-            model = fit(*training_rows(clips, train))
-            for copy in TEST_COPIES:
-                scored = [(clips[i]["label"], clip_score(model, clips[i], copy)) for i in test]
-                bona = [s for lab, s in scored if lab == "bonafide" and s is not None]
-                spoof = [s for lab, s in scored if lab == "spoof" and s is not None]
-                if bona and spoof:
-                    per_copy[copy].append(eer(bona, spoof))
-        table[held] = {copy: np.mean(v) for copy, v in per_copy.items()}
-    return table
+            yield held, fold, test, train
+
+
+def family_cv(clips, family, fit, hold_out_voices):
+    per_copy = collections.defaultdict(lambda: {copy: [] for copy in TEST_COPIES})
+    for held, _, test, train in family_folds(clips, family, hold_out_voices):
+        model = fit(*training_rows(clips, train))
+        for copy in TEST_COPIES:
+            scored = [(clips[i]["label"], clip_score(model, clips[i], copy)) for i in test]
+            bona = [s for lab, s in scored if lab == "bonafide" and s is not None]
+            spoof = [s for lab, s in scored if lab == "spoof" and s is not None]
+            if bona and spoof:
+                per_copy[held][copy].append(eer(bona, spoof))
+    return {held: {copy: np.mean(v) for copy, v in copies.items()}
+            for held, copies in per_copy.items()}
 
 
 def read_pairs(path, key, value):

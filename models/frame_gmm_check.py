@@ -127,36 +127,26 @@ def main():
         stats = [by_file[c["path"]] for c in clips]
     rng = np.random.default_rng(0)
     scores = collections.defaultdict(list)  # (family, fold, copy) -> [(label, stats, gmm)]
-    families = sorted({family[c["system"]] for c in clips if c["label"] == "spoof"})
-    for held in families:
-        held_voices = {c["speaker"] for c in clips
-                       if c["label"] == "spoof" and family[c["system"]] == held}
-        for fold in range(cc.K):
-            test = [i for i, c in enumerate(clips)
-                    if (c["label"] == "bonafide" and cc.speaker_fold(c["speaker"]) == fold)
-                    or (c["label"] == "spoof" and family[c["system"]] == held)]
-            held_out = set(test)
-            train = [i for i in range(len(clips))
-                     if i not in held_out and clips[i]["speaker"] not in held_voices]
-            gmm = fit_gmm_pair(clips, train, rng)
-            seg, spread = None, (1.0, 1.0)
-            if stats:
-                seg = cc.logistic_oneclass(*cc.training_rows(stats, train))
-                sub = rng.choice(train, 120, replace=False)
-                spread = (np.std([cc.clip_score(seg, stats[i], "clean") for i in sub]),
-                          np.std([gmm(clips[i]["frames"]["clean"]) for i in sub]))
-            for copy in COPIES:
-                for i in test:
-                    s = cc.clip_score(seg, stats[i], copy) if seg else 0.0
-                    if s is None or not len(clips[i]["frames"][copy]):
-                        continue
-                    g = gmm(clips[i]["frames"][copy])
-                    scores[(held, fold, copy)].append(
-                        (clips[i]["label"], s / spread[0], g / spread[1]))
-        print(f"  {held} done", file=sys.stderr, flush=True)
+    families = cc.families_of(clips, family)
+    for held, fold, test, train in cc.family_folds(clips, family, hold_out_voices=True):
+        gmm = fit_gmm_pair(clips, train, rng)
+        seg, spread = None, (1.0, 1.0)
+        if stats:
+            seg = cc.logistic_oneclass(*cc.training_rows(stats, train))
+            sub = rng.choice(train, 120, replace=False)
+            spread = (np.std([cc.clip_score(seg, stats[i], "clean") for i in sub]),
+                      np.std([gmm(clips[i]["frames"]["clean"]) for i in sub]))
+        for copy in COPIES:
+            for i in test:
+                s = cc.clip_score(seg, stats[i], copy) if seg else 0.0
+                if s is None or not len(clips[i]["frames"][copy]):
+                    continue
+                g = gmm(clips[i]["frames"][copy])
+                scores[(held, fold, copy)].append(
+                    (clips[i]["label"], s / spread[0], g / spread[1]))
+        print(f"  {held}, fold {fold} done", file=sys.stderr, flush=True)
 
     def table(name, combine):
-        cells, means = [], []
         per = {(h, c): np.mean([cc.eer(*[[combine(s, g) for lab, s, g in scores[(h, k, c)]
                                           if lab == want] for want in ("bonafide", "spoof")])
                                 for k in range(cc.K)])
