@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use crate::augment::{add_test_noise, degrade, gsm_channel, telephone};
+use crate::augment::{add_test_noise, degrade, gsm_channel, mp3_copy, telephone};
 use crate::dataset::{Clip, Label};
 use crate::error::{Error, Result};
 use crate::model::calibration::Platt;
@@ -39,13 +39,19 @@ pub enum Condition {
     /// The whole clip through GSM 06.10 at 8 kHz ([`gsm_channel`]), the codec of mobile calls;
     /// used for evaluation only (training meets GSM only inside some degraded copies).
     Gsm = 4,
+    /// The whole clip as MP3 at 8 kHz and 16 kbit/s ([`mp3_copy`]), as low-rate call
+    /// archives store calls; used for evaluation only (no training copy is MP3).
+    Mp3 = 5,
 }
 
 /// How many conditions there are (the size of [`ClipFeatures::conditions`]).
-const CONDITIONS: usize = Condition::Gsm as usize + 1;
+const CONDITIONS: usize = Condition::Mp3 as usize + 1;
+
+/// Sample rate and bit rate of the evaluation-only MP3 copy ([`Condition::Mp3`]).
+const TEST_MP3: (u32, u32) = (8_000, 16);
 
 impl Condition {
-    /// Short name (`clean`, `telephone`, `degraded`, `noisy`, `gsm`).
+    /// Short name (`clean`, `telephone`, `degraded`, `noisy`, `gsm`, `mp3`).
     pub fn name(self) -> &'static str {
         match self {
             Condition::Clean => "clean",
@@ -53,6 +59,7 @@ impl Condition {
             Condition::Degraded => "degraded",
             Condition::Noisy => "noisy",
             Condition::Gsm => "gsm",
+            Condition::Mp3 => "mp3",
         }
     }
 }
@@ -169,6 +176,7 @@ fn clip_features(
                 stable_hash(&format!("noisy/{key}")),
             ))?,
             Condition::Gsm => segs(&gsm_channel(&clean, rate)?)?,
+            Condition::Mp3 => segs(&mp3_copy(&clean, rate, TEST_MP3.0, TEST_MP3.1)?)?,
         };
     }
     Ok(ClipFeatures { conditions })

@@ -4,7 +4,7 @@
 //! brought back to the analysis rate; a degraded copy is cropped, rescaled and buried in coloured
 //! noise, half the time sent through a telephone channel as well (that μ-law one or the GSM 06.10
 //! codec of mobile calls, in equal shares) and, independently, half the time through a simulated
-//! low-bit-rate perceptual coder.
+//! low-bit-rate perceptual coder. [`mp3_copy`] makes the evaluation-only MP3 copy.
 
 use rand::{RngExt, SeedableRng};
 use rand_pcg::Pcg64;
@@ -15,7 +15,9 @@ use crate::error::Result;
 use crate::resample::StreamResampler;
 
 mod codec;
+mod mp3;
 pub use codec::LossyCoder;
+use mp3::roundtrip as mp3_roundtrip;
 
 /// μ-law constant of G.711.
 const MU: f32 = 255.0;
@@ -42,6 +44,13 @@ pub fn telephone(samples: &[f32], rate: u32, seed: u64) -> Result<Vec<f32>> {
 pub fn gsm_channel(samples: &[f32], rate: u32) -> Result<Vec<f32>> {
     let coded = crate::decode::gsm_roundtrip(&resample(samples, rate, 8_000)?);
     resample(&coded, 8_000, rate)
+}
+
+/// Passes `samples` (at `rate` Hz) through MP3 at `coded_rate` Hz (an MPEG Layer III rate) and
+/// about `kbps` kbit/s, and back.
+pub fn mp3_copy(samples: &[f32], rate: u32, coded_rate: u32, kbps: u32) -> Result<Vec<f32>> {
+    let coded = mp3_roundtrip(&resample(samples, rate, coded_rate)?, coded_rate, kbps);
+    resample(&coded, coded_rate, rate)
 }
 
 /// Removes everything outside `low..high` Hz from the whole signal at once (training clips are

@@ -86,8 +86,8 @@ pub struct EvalArgs {
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=20))]
     seeds: u64,
     /// The copy of every clip scored beside the clean one: the 8 kHz μ-law telephone copy, the
-    /// clip with coloured noise at 10-30 dB SNR, or the clip through GSM 06.10 at 8 kHz (neither
-    /// of the last two is a training copy).
+    /// clip with coloured noise at 10-30 dB SNR, the clip through GSM 06.10 at 8 kHz, or the clip
+    /// as 16 kbit/s MP3 at 8 kHz (none of the last three is a training copy).
     #[arg(long, value_enum, default_value_t = TestCopy::Telephone)]
     copy: TestCopy,
     /// Output format [default: table on a terminal, json otherwise].
@@ -114,6 +114,8 @@ enum TestCopy {
     Noisy,
     /// GSM 06.10 at 8 kHz (the codec itself, libgsm).
     Gsm,
+    /// MP3 at 8 kHz and 16 kbit/s.
+    Mp3,
 }
 
 impl TestCopy {
@@ -122,6 +124,7 @@ impl TestCopy {
             TestCopy::Telephone => Condition::Telephone,
             TestCopy::Noisy => Condition::Noisy,
             TestCopy::Gsm => Condition::Gsm,
+            TestCopy::Mp3 => Condition::Mp3,
         }
     }
 
