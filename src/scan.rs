@@ -78,27 +78,28 @@ impl Thresholds {
         Ok(())
     }
 
-    /// The verdict for `score`; audio under strong lossy compression is never called human.
+    /// The verdict for `score`; audio under strong lossy compression gets none either way.
     fn verdict(&self, score: Option<f64>, strongly_compressed: bool) -> Verdict {
         match score {
             None => Verdict::NotApplicable,
+            Some(_) if strongly_compressed => Verdict::Inconclusive,
             Some(s) if s >= self.synthetic => Verdict::Synthetic,
-            Some(s) if s <= self.human && !strongly_compressed => Verdict::Human,
+            Some(s) if s <= self.human => Verdict::Human,
             Some(_) => Verdict::Inconclusive,
         }
     }
 }
 
-/// Lossy codecs whose low-bit-rate output pushes synthetic speech towards a human score.
+/// Lossy codecs whose low-bit-rate output moves scores of real or synthetic speech.
 const LOSSY_CODECS: &[&str] = &["mp1", "mp2", "mp3", "aac", "vorbis"];
-/// Below this average bit rate (kbit/s) a lossy file's low score is no evidence: models up to
-/// 1.7.0 scored 54-85 % of synthetic clips below 0.3 at 28-33 kbit/s, none at 64 kbit/s (model
-/// card). Models 1.8.0 and 1.9.0 score none of them below 0.3; the rule stays as a guard for
-/// any model. Opus and GSM 06.10 are not listed: the models measured with them
-/// (Opus from 1.7.0, GSM from 1.8.0) scored no synthetic clip coded with them below 0.3.
+/// Below this average bit rate (kbit/s) a lossy file's score is no evidence either way: models
+/// up to 1.7.0 scored 54-85 % of synthetic clips below 0.3 at 28-33 kbit/s, none at 64 kbit/s,
+/// and model 1.10.0 flags 21 % of real clips coded as 32 kbit/s MP3 at 8 kHz (model card). Opus
+/// and GSM 06.10 are not listed: the models measured with them (Opus from 1.7.0, GSM from
+/// 1.8.0) moved no more than a few clips of either class across a threshold.
 const LOW_BIT_RATE_KBPS: f64 = 48.0;
 
-/// A note when `info` is a lossy codec at a low average bit rate, whose `human` verdicts become
+/// A note when `info` is a lossy codec at a low average bit rate, whose verdicts become
 /// `inconclusive` (scores are left as they are).
 fn strong_compression(info: &AudioInfo, duration_s: f64) -> Option<String> {
     if !LOSSY_CODECS.contains(&info.codec.as_str()) || duration_s <= 0.0 {
@@ -107,8 +108,8 @@ fn strong_compression(info: &AudioInfo, duration_s: f64) -> Option<String> {
     let kbps = info.file_bytes? as f64 * 8.0 / duration_s / 1000.0;
     (kbps < LOW_BIT_RATE_KBPS).then(|| {
         format!(
-            "{} at {kbps:.0} kbit/s: strong compression makes synthetic speech score as \
-             human, so a low score is no evidence of a real voice",
+            "{} at {kbps:.0} kbit/s: strong compression moves the scores of real and \
+             synthetic speech (it can make either look like the other), so no verdict is given",
             info.codec
         )
     })
@@ -285,12 +286,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn strong_compression_only_withholds_the_human_verdict() {
+    fn strong_compression_withholds_both_verdicts() {
         let t = Thresholds::default();
         assert_eq!(t.verdict(Some(0.1), false), Verdict::Human);
+        assert_eq!(t.verdict(Some(0.9), false), Verdict::Synthetic);
         assert_eq!(t.verdict(Some(0.1), true), Verdict::Inconclusive);
         assert_eq!(t.verdict(Some(0.5), true), Verdict::Inconclusive);
-        assert_eq!(t.verdict(Some(0.9), true), Verdict::Synthetic);
+        assert_eq!(t.verdict(Some(0.9), true), Verdict::Inconclusive);
         assert_eq!(t.verdict(None, true), Verdict::NotApplicable);
     }
 

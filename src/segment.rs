@@ -195,6 +195,22 @@ pub fn stat_names(feat: &FeatureConfig) -> Vec<String> {
     names
 }
 
+/// Which pooled statistics the one-class model of real speech reads: how the speech moves
+/// (cepstral deltas, band-energy spread, flatness, voicing, F0, harmonic phase, LTAS fine
+/// structure), not the spectral envelope. The envelope's means (LFCC and relative band
+/// energies) describe the voice, the room and the channel more than how the speech was made, so
+/// a Gaussian of them flags unfamiliar speakers as much as synthetic speech; the spread of the
+/// static LFCCs is what low-rate codecs inflate most (model card, "Changes in 1.10.0").
+pub fn one_class_inputs(feat: &FeatureConfig) -> Vec<bool> {
+    stat_names(feat)
+        .iter()
+        .map(|n| {
+            let env = (n.starts_with("lfcc") || n.starts_with("band")) && n.ends_with("_mean");
+            !(env || (n.starts_with("lfcc") && n.ends_with("_std")))
+        })
+        .collect()
+}
+
 /// Bands over which the fine structure of the long-term average spectrum is summarised.
 const LTAS_BANDS: usize = 4;
 /// Half-width, in bins, of the moving average that separates the LTAS envelope from its fine

@@ -21,7 +21,7 @@ use crate::model::logistic::{LogisticRegression, Standardizer};
 use crate::model::mlp::{Mlp, MlpConfig};
 use crate::model::{MODEL_FORMAT, MODEL_FORMAT_VERSION, ModelFile};
 use crate::pipeline::{AnalysisConfig, analyze_samples, load_mono};
-use crate::segment::stat_names;
+use crate::segment::{one_class_inputs, stat_names};
 
 /// Channel conditions every clip is analysed under.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -252,13 +252,15 @@ fn rows<'a>(
     (x, y, w)
 }
 
-/// Fits standardiser and a classifier of `kind` on the clips in `selected`.
+/// Fits standardiser and a classifier of `kind` on the clips in `selected`; a one-class part
+/// reads the statistics `one_class_inputs` selects ([`one_class_inputs`]).
 pub fn fit(
     clips: &[Clip],
     feats: &[ClipFeatures],
     selected: &[usize],
     l2: f64,
     kind: ClassifierKind,
+    one_class_inputs: &[bool],
 ) -> Result<Fitted> {
     let (x, y, w) = rows(clips, feats, selected);
     let has_both = y.contains(&1.0) && y.contains(&0.0);
@@ -293,8 +295,11 @@ pub fn fit(
         Mlp::fit(m.view(), &y, &w, &cfg)
     };
     let gaussian = || {
-        RealSpeechGaussian::fit(m.view(), &y, &w).ok_or_else(|| {
-            Error::Config("the real speech has no covariance to fit a Gaussian to".into())
+        RealSpeechGaussian::fit(m.view(), &y, &w, one_class_inputs).ok_or_else(|| {
+            Error::Config(format!(
+                "no Gaussian of real speech can be fitted to {} of {d} statistics",
+                one_class_inputs.iter().filter(|&&u| u).count()
+            ))
         })
     };
     let classifier =
@@ -370,6 +375,7 @@ pub fn fit_calibrated(
     l2: f64,
     k: usize,
     kind: ClassifierKind,
+    one_class_inputs: &[bool],
 ) -> Result<Calibrated> {
     let sel_clips: Vec<Clip> = selected.iter().map(|&i| clips[i].clone()).collect();
     let systems = spoof_systems(&sel_clips);
@@ -382,7 +388,7 @@ pub fn fit_calibrated(
         if test.is_empty() || train.is_empty() {
             continue;
         }
-        let fitted = fit(clips, feats, &train, l2, kind)?;
+        let fitted = fit(clips, feats, &train, l2, kind, one_class_inputs)?;
         let (x, yy, ww) = rows(clips, feats, &test);
         raw.extend(x.iter().map(|s| fitted.segment_logit(s)));
         y.extend(yy);
@@ -390,7 +396,7 @@ pub fn fit_calibrated(
     }
     Ok(Calibrated {
         calibration: Platt::fit(&raw, &y, &w),
-        fitted: fit(clips, feats, selected, l2, kind)?,
+        fitted: fit(clips, feats, selected, l2, kind, one_class_inputs)?,
     })
 }
 
@@ -409,7 +415,15 @@ pub fn train_model(
     let Calibrated {
         fitted,
         calibration,
-    } = fit_calibrated(clips, feats, selected, cfg.l2, k, cfg.classifier)?;
+    } = fit_calibrated(
+        clips,
+        feats,
+        selected,
+        cfg.l2,
+        k,
+        cfg.classifier,
+        &one_class_inputs(&cfg.analysis.features),
+    )?;
     let n_bona = selected
         .iter()
         .filter(|&&i| clips[i].label == Label::Bonafide)

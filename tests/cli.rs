@@ -93,29 +93,40 @@ fn silence_is_not_applicable_with_a_reason() {
 }
 
 #[test]
-fn low_bit_rate_lossy_files_are_never_called_human() {
-    // With --human-below 1 every score is "human" unless the compression rule steps in.
+fn low_bit_rate_lossy_files_get_no_verdict() {
+    // With --human-below 1 every score is "human", with --synthetic-above 0 every score is
+    // "synthetic", unless the compression rule steps in.
     let lossless = ["ref.flac", "pcm_s16le.wav"];
     let lossy = ["mp3.mp3", "aac.m4a", "vorbis.ogg"];
     let paths: Vec<_> = lossless.iter().chain(&lossy).map(|n| fixture(n)).collect();
-    let mut args = vec!["--human-below", "1", "--synthetic-above", "1"];
-    args.extend(paths.iter().map(|p| s(p)));
-    let run = scan(&args);
-    for name in lossless {
-        let r = run.get(name);
-        assert_eq!(r["verdict"], "human", "{r}");
-        assert!(r["note"].is_null(), "{r}");
-    }
-    // The fixtures are coded at 28-35 kbit/s: inconclusive, with the reason, score untouched.
-    for name in lossy {
-        let r = run.get(name);
-        assert_eq!(r["verdict"], "inconclusive", "{r}");
-        let note = r["note"].as_str().unwrap();
-        assert!(
-            note.contains("kbit/s") && note.contains("compression"),
-            "{note}"
-        );
-        assert!(r["score"].as_f64().unwrap() < 1.0);
+    for (thresholds, verdict) in [
+        (["--human-below", "1", "--synthetic-above", "1"], "human"),
+        (
+            ["--human-below", "0", "--synthetic-above", "0"],
+            "synthetic",
+        ),
+    ] {
+        let mut args = thresholds.to_vec();
+        args.extend(paths.iter().map(|p| s(p)));
+        let run = scan(&args);
+        for name in lossless {
+            let r = run.get(name);
+            assert_eq!(r["verdict"], verdict, "{r}");
+            assert!(r["note"].is_null(), "{r}");
+        }
+        // The fixtures are coded at 28-35 kbit/s: inconclusive, with the reason, score
+        // untouched.
+        for name in lossy {
+            let r = run.get(name);
+            assert_eq!(r["verdict"], "inconclusive", "{r}");
+            let note = r["note"].as_str().unwrap();
+            assert!(
+                note.contains("kbit/s") && note.contains("compression"),
+                "{note}"
+            );
+            let score = r["score"].as_f64().unwrap();
+            assert!(score > 0.0 && score < 1.0, "{r}");
+        }
     }
 }
 
@@ -429,8 +440,9 @@ fn train_writes_an_mlp_and_a_fusion_that_scan_uses() {
 }
 
 /// The one-class Gaussian and the shipped type (logistic regression + one-class) train
-/// deterministically on the bundled clips, store their parts in the documented shapes, and
-/// `scan --model` scores with them.
+/// deterministically on the bundled clips, store their parts in the documented shapes (the
+/// Gaussian over the 41 statistics that do not describe the spectral envelope), and `scan
+/// --model` scores with them.
 #[test]
 fn train_writes_a_one_class_model_and_the_default_fusion() {
     let dir = tempfile::tempdir().unwrap();
@@ -454,9 +466,25 @@ fn train_writes_a_one_class_model_and_the_default_fusion() {
                 &c["one_class"]
             }
         };
-        assert_eq!(gaussian["real_mean"].as_array().unwrap().len(), n_stats);
+        // The Gaussian reads every statistic but the spectral envelope's means and the static
+        // LFCCs' spread.
+        let inputs = gaussian["inputs"].as_array().unwrap();
+        assert_eq!(inputs.len(), n_stats);
+        let read: Vec<&str> = file["stats"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .zip(inputs)
+            .filter(|(_, u)| u.as_bool().unwrap())
+            .map(|(n, _)| n.as_str().unwrap())
+            .collect();
+        assert_eq!(read.len(), n_stats - 19 - 8 - 20);
+        let envelope =
+            |n: &str| n.starts_with("lfcc") || n.starts_with("band") && n.ends_with("_mean");
+        assert!(!read.iter().any(|n| envelope(n)));
+        assert_eq!(gaussian["real_mean"].as_array().unwrap().len(), read.len());
         let rows = gaussian["covariance_cholesky"].as_array().unwrap();
-        assert_eq!(rows.len(), n_stats);
+        assert_eq!(rows.len(), read.len());
         assert!(
             rows.iter()
                 .enumerate()

@@ -20,6 +20,7 @@ use voxguard::model::classifier::ClassifierKind;
 use voxguard::pipeline::AnalysisConfig;
 use voxguard::plot::det::{DetCurve, DetFigure};
 use voxguard::plot::{ImageFormat, render};
+use voxguard::segment::one_class_inputs;
 use voxguard::train::{
     Calibrated, ClipFeatures, Condition, Fitted, TRAINING_CONDITIONS, TrainConfig,
 };
@@ -277,6 +278,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
                         copy: args.copy.condition(),
                         classifier: args.classifier,
                         hold_out_voices: args.hold_out_voices,
+                        one_class_inputs: one_class_inputs(&AnalysisConfig::default().features),
                     };
                     cross_validate(cv, &clips, &feats, &families, &cfg, args.copy)
                 })

@@ -162,7 +162,7 @@ pub fn mean_metrics(name: &str, rows: &[SystemMetrics]) -> SystemMetrics {
 }
 
 /// How cross-validation folds are drawn.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct CvConfig {
     /// L2 penalty of every fold model.
     pub l2: f64,
@@ -177,6 +177,8 @@ pub struct CvConfig {
     /// Also remove from training the voices (speakers) of the held-out group's synthetic clips,
     /// real and synthetic alike, so a model never hears a voice it is tested on.
     pub hold_out_voices: bool,
+    /// The statistics a one-class part reads ([`crate::segment::one_class_inputs`]).
+    pub one_class_inputs: Vec<bool>,
 }
 
 /// The real-speaker fold of a clip under `seed`.
@@ -305,7 +307,15 @@ fn run_fold(
     cv: &CvConfig,
 ) -> Result<[ScoreSet; 2]> {
     let mut sets: [ScoreSet; 2] = Default::default();
-    let model = fit_calibrated(clips, feats, train, cv.l2, cv.k, cv.classifier)?;
+    let model = fit_calibrated(
+        clips,
+        feats,
+        train,
+        cv.l2,
+        cv.k,
+        cv.classifier,
+        &cv.one_class_inputs,
+    )?;
     score_clips(&model, keyed, feats, test, cv.copy, &mut sets);
     Ok(sets)
 }
@@ -459,6 +469,7 @@ mod tests {
             copy: Condition::Telephone,
             classifier: ClassifierKind::Logistic,
             hold_out_voices,
+            one_class_inputs: Vec::new(),
         };
         // A fold that holds neither real speaker, so only `vocoder` is tested.
         let fold = (0..5)
@@ -490,6 +501,7 @@ mod tests {
             copy: Condition::Telephone,
             classifier: ClassifierKind::Logistic,
             hold_out_voices: false,
+            one_class_inputs: Vec::new(),
         };
         let speakers: Vec<Clip> = (0..50).map(|i| clip(&format!("spk{i}"))).collect();
         let folds = |seed| {

@@ -20,7 +20,8 @@ pub enum ClassifierKind {
     /// Both, fitted on the same rows; the mean of their log-odds.
     Fusion,
     /// A Gaussian of real speech alone (Ledoit-Wolf covariance), scored by the log of the
-    /// squared Mahalanobis distance: it learns no generator.
+    /// squared Mahalanobis distance: it learns no generator. It reads the statistics of how
+    /// speech moves, not those of the spectral envelope ([`crate::segment::one_class_inputs`]).
     OneClass,
     /// A logistic regression and a one-class Gaussian, fitted on the same rows; each score
     /// divided by its spread on the training rows, the Gaussian's counted twice (the shipped
@@ -39,11 +40,12 @@ impl ClassifierKind {
                 "Mean log-odds of a logistic regression and an MLP (16 tanh units)"
             }
             ClassifierKind::OneClass => {
-                "Distance from a Gaussian of real speech (Ledoit-Wolf covariance)"
+                "Distance from a Gaussian of real speech (Ledoit-Wolf covariance; spectral envelope \
+                 left out)"
             }
             ClassifierKind::LogisticOneClass => {
                 "Logistic regression plus twice the distance from a Gaussian of real speech \
-                 (each scaled to unit spread)"
+                 (spectral envelope left out; each scaled to unit spread)"
             }
         }
     }
@@ -222,7 +224,7 @@ mod tests {
         };
         let logistic = LogisticRegression::fit(z.view(), &y, &w, 1.0);
         let mlp = Mlp::fit(z.view(), &y, &w, &cfg);
-        let gaussian = RealSpeechGaussian::fit(z.view(), &y, &w).unwrap();
+        let gaussian = RealSpeechGaussian::fit(z.view(), &y, &w, &[true; 2]).unwrap();
         let both = LogisticOneClass::new(logistic.clone(), gaussian.clone(), z.view(), &w);
         for c in [
             Classifier::Logistic(logistic.clone()),
