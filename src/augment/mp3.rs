@@ -22,9 +22,10 @@ pub fn roundtrip(samples: &[f32], rate: u32, kbps: u32) -> Vec<f32> {
     encoder.finish();
     // The first packet is the Info tag frame, which holds no audio: leaving it out keeps the
     // decoder from emitting a frame of silence for it.
-    let mut bytes = Vec::new();
-    let mut packets = std::iter::from_fn(|| encoder.next_packet().ok()).skip(1);
-    packets.by_ref().for_each(|p| bytes.extend_from_slice(&p));
+    let bytes: Vec<u8> = std::iter::from_fn(|| encoder.next_packet().ok())
+        .skip(1)
+        .flatten()
+        .collect();
     let mut decoder = Mp3Decoder::new();
     decoder.push(&bytes);
     decoder.flush();
