@@ -95,10 +95,19 @@ fn silence_is_not_applicable_with_a_reason() {
 #[test]
 fn low_bit_rate_lossy_files_get_no_verdict() {
     // With --human-below 1 every score is "human", with --synthetic-above 0 every score is
-    // "synthetic", unless the compression rule steps in.
-    let lossless = ["ref.flac", "pcm_s16le.wav"];
-    let lossy = ["mp3.mp3", "aac.m4a", "vorbis.ogg"];
-    let paths: Vec<_> = lossless.iter().chain(&lossy).map(|n| fixture(n)).collect();
+    // "synthetic", unless a rule steps in. The bundled samples are 16 kHz FLAC; the lossy
+    // fixtures are 8 kHz, where only the compression rule withholds "synthetic".
+    let lossless: Vec<_> = [
+        "real_ljspeech_LJ001-0021.flac",
+        "synthetic_piper-joe_009.flac",
+    ]
+    .iter()
+    .map(|n| samples().join(n))
+    .collect();
+    let lossy: Vec<_> = ["mp3.mp3", "aac.m4a", "vorbis.ogg"]
+        .iter()
+        .map(|n| fixture(n))
+        .collect();
     for (thresholds, verdict) in [
         (["--human-below", "1", "--synthetic-above", "1"], "human"),
         (
@@ -107,17 +116,17 @@ fn low_bit_rate_lossy_files_get_no_verdict() {
         ),
     ] {
         let mut args = thresholds.to_vec();
-        args.extend(paths.iter().map(|p| s(p)));
+        args.extend(lossless.iter().chain(&lossy).map(|p| s(p)));
         let run = scan(&args);
-        for name in lossless {
-            let r = run.get(name);
+        for path in &lossless {
+            let r = run.get(path.file_name().unwrap().to_str().unwrap());
             assert_eq!(r["verdict"], verdict, "{r}");
             assert!(r["note"].is_null(), "{r}");
         }
         // The fixtures are coded at 28-35 kbit/s: inconclusive, with the reason, score
         // untouched.
-        for name in lossy {
-            let r = run.get(name);
+        for path in &lossy {
+            let r = run.get(path.file_name().unwrap().to_str().unwrap());
             assert_eq!(r["verdict"], "inconclusive", "{r}");
             let note = r["note"].as_str().unwrap();
             assert!(
@@ -128,6 +137,26 @@ fn low_bit_rate_lossy_files_get_no_verdict() {
             assert!(score > 0.0 && score < 1.0, "{r}");
         }
     }
+}
+
+#[test]
+fn narrow_band_files_are_never_called_human() {
+    // 8 kHz PCM: a score under the human threshold gives "inconclusive" with the reason; a
+    // score over the synthetic threshold still gives "synthetic", without a note.
+    let path = fixture("pcm_s16le.wav");
+    let low = scan(&["--human-below", "1", "--synthetic-above", "1", s(&path)]);
+    let r = &low.records[0];
+    assert_eq!(r["sample_rate"], 8_000, "{r}");
+    assert_eq!(r["verdict"], "inconclusive", "{r}");
+    assert!(
+        r["note"].as_str().unwrap().contains("telephone band"),
+        "{r}"
+    );
+    let high = scan(&["--human-below", "0", "--synthetic-above", "0", s(&path)]);
+    let r = &high.records[0];
+    assert_eq!(r["verdict"], "synthetic", "{r}");
+    assert!(r["note"].is_null(), "{r}");
+    assert_eq!(r["score"], low.records[0]["score"]);
 }
 
 #[test]
