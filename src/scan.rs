@@ -216,10 +216,10 @@ impl Scanner {
             )
         });
         // The narrow-band note only where it changed a verdict (most calls are 8 kHz).
-        let human_withheld = channels
+        let scored_low = channels
             .iter()
             .any(|c| c.score.is_some_and(|s| s <= self.thresholds.human));
-        let narrow = narrow.filter(|_| withheld == Withheld::Human && human_withheld);
+        let narrow = narrow.filter(|_| withheld == Withheld::Human && scored_low);
         let notes: Vec<String> = too_short
             .into_iter()
             .chain(compressed)
