@@ -31,26 +31,43 @@ const PHONE_HIGH_HZ: (f32, f32) = (3_000.0, 3_800.0);
 /// upper edge is drawn from `PHONE_HIGH_HZ` by `seed`, so copies differ in bandwidth but the
 /// same seed always gives the same copy.
 pub fn telephone(samples: &[f32], rate: u32, seed: u64) -> Result<Vec<f32>> {
-    let mut narrow = resample(samples, rate, 8_000)?;
     let (lo, hi) = PHONE_HIGH_HZ;
     let high = lo + (hi - lo) * (seed % 1001) as f32 / 1000.0;
-    band_pass(&mut narrow, 8_000, PHONE_LOW_HZ, high);
-    let companded: Vec<f32> = narrow.iter().map(|&x| mulaw_roundtrip(x)).collect();
-    resample(&companded, 8_000, rate)
+    at_rate(samples, rate, 8_000, |mut narrow| {
+        band_pass(&mut narrow, 8_000, PHONE_LOW_HZ, high);
+        narrow.iter().map(|&x| mulaw_roundtrip(x)).collect()
+    })
 }
 
 /// Passes `samples` (at `rate` Hz) through the GSM 06.10 full-rate codec at 8 kHz (libgsm's
 /// encoder and decoder) and back: the codec itself, not a simulation of it.
 pub fn gsm_channel(samples: &[f32], rate: u32) -> Result<Vec<f32>> {
-    let coded = crate::decode::gsm_roundtrip(&resample(samples, rate, 8_000)?);
-    resample(&coded, 8_000, rate)
+    at_rate(samples, rate, 8_000, |narrow| {
+        crate::decode::gsm_roundtrip(&narrow)
+    })
 }
 
 /// Passes `samples` (at `rate` Hz) through MP3 at `coded_rate` Hz (an MPEG Layer III rate) and
 /// about `kbps` kbit/s, and back.
 pub fn mp3_copy(samples: &[f32], rate: u32, coded_rate: u32, kbps: u32) -> Result<Vec<f32>> {
-    let coded = mp3_roundtrip(&resample(samples, rate, coded_rate)?, coded_rate, kbps);
-    resample(&coded, coded_rate, rate)
+    at_rate(samples, rate, coded_rate, |coded| {
+        mp3_roundtrip(&coded, coded_rate, kbps)
+    })
+}
+
+/// Resamples `samples` from `rate` to `channel_rate` Hz, passes them through `channel` there and
+/// brings its output back to `rate`: the shape of every telephone and codec copy.
+fn at_rate(
+    samples: &[f32],
+    rate: u32,
+    channel_rate: u32,
+    channel: impl FnOnce(Vec<f32>) -> Vec<f32>,
+) -> Result<Vec<f32>> {
+    resample(
+        &channel(resample(samples, rate, channel_rate)?),
+        channel_rate,
+        rate,
+    )
 }
 
 /// Removes everything outside `low..high` Hz from the whole signal at once (training clips are
