@@ -239,13 +239,11 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
             if !wanted.contains(&args.copy.condition()) {
                 wanted.push(args.copy.condition());
             }
-            let (clips, feats) = load_features(
-                &args.manifest,
-                &AnalysisConfig::default(),
-                args.seed,
-                &wanted,
-                args.quiet,
-            )?;
+            let analysis = AnalysisConfig::default();
+            let (clips, feats) =
+                load_features(&args.manifest, &analysis, args.seed, &wanted, args.quiet)?;
+            // The one-class part reads the statistics of the features just extracted.
+            let one_class = one_class_inputs(&analysis.features);
             // Held-out voices: every clip's speaker becomes its voice, once for all seeds.
             let clips = if args.hold_out_voices {
                 let (text, source) = mapping(&args.voices, BUILTIN_VOICES, "voices")?;
@@ -278,7 +276,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
                         copy: args.copy.condition(),
                         classifier: args.classifier,
                         hold_out_voices: args.hold_out_voices,
-                        one_class_inputs: one_class_inputs(&AnalysisConfig::default().features),
+                        one_class_inputs: one_class.clone(),
                     };
                     cross_validate(cv, &clips, &feats, &families, &cfg, args.copy)
                 })
