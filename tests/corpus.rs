@@ -168,13 +168,21 @@ fn same_json(a: &serde_json::Value, b: &serde_json::Value, at: &str) -> Result<(
 }
 
 /// Leave-one-family-out runs over the five families of `models/families.csv` and reports EER,
-/// minimum detection cost, Cllr and a reliability table; a manifest generator missing from a
-/// families file is named in the error.
+/// minimum detection cost, Cllr and a reliability table; `--seeds 2` adds each summary figure
+/// per seed with its mean and standard deviation, and a second run reproduces the first seed's
+/// figures; a manifest generator missing from a families file is named in the error.
 #[test]
 fn leave_one_family_out_reports_every_metric() {
     let Some(dir) = corpus() else { return };
     let manifest = dir.join("manifest.csv");
-    let v = eval_json(&["--manifest", manifest.to_str().unwrap(), "--cv", "family"]);
+    let v = eval_json(&[
+        "--manifest",
+        manifest.to_str().unwrap(),
+        "--cv",
+        "family",
+        "--seeds",
+        "2",
+    ]);
     let rows = v["systems"].as_array().unwrap();
     let names: Vec<&str> = rows.iter().map(|r| r["system"].as_str().unwrap()).collect();
     assert_eq!(
@@ -237,6 +245,30 @@ fn leave_one_family_out_reports_every_metric() {
         "noisy",
     ]);
     assert_eq!(noisy["copy"], "noisy");
+
+    // Every summary figure over the two seeds: both values, their mean and standard deviation.
+    // The tables are the first seed's, and the noisy run (same seed, same clean clips) gives the
+    // same clean figure again; the second seed draws other real-speaker folds.
+    let figures = v["seeds"].as_array().unwrap();
+    assert_eq!(figures.len(), 6);
+    for f in figures {
+        let values: Vec<f64> = f["values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap())
+            .collect();
+        assert_eq!(values.len(), 2, "{f}");
+        let (mean, sd) = (f["mean"].as_f64().unwrap(), f["sd"].as_f64().unwrap());
+        assert!((mean - (values[0] + values[1]) / 2.0).abs() < 1e-12, "{f}");
+        let expected_sd = (values[0] - values[1]).abs() / 2f64.sqrt();
+        assert!((sd - expected_sd).abs() < 1e-12, "{f}");
+    }
+    assert_eq!(figures[0]["figure"], "mean EER clean");
+    let eer = &figures[0]["values"];
+    assert_eq!(eer[0], v["mean_system_eer"]["clean"]);
+    assert_eq!(eer[0], noisy["mean_system_eer"]["clean"]);
+    assert_ne!(eer[0], eer[1]);
     let missed = |rel: &serde_json::Value| share(rel, "spoof", |_, hi| hi <= 0.3);
     let (clean_missed, noisy_missed) = (
         missed(&noisy["reliability"]["clean"]),
