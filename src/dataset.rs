@@ -38,6 +38,9 @@ pub struct Clip {
     pub system: String,
     /// Speaker or voice id (empty when the manifest has none).
     pub speaker: String,
+    /// Recording source (`corpus` column; empty when the manifest has none). Training balances
+    /// real speech over its sources so that one dominant source does not define "real".
+    pub corpus: String,
 }
 
 #[derive(Deserialize)]
@@ -47,6 +50,8 @@ struct Row {
     system: String,
     #[serde(default)]
     speaker: String,
+    #[serde(default)]
+    corpus: String,
 }
 
 /// Reads a manifest; paths are resolved relative to its folder.
@@ -65,6 +70,7 @@ pub fn read_manifest(path: &Path) -> Result<Vec<Clip>> {
             label: row.label,
             system: row.system,
             speaker: row.speaker,
+            corpus: row.corpus,
         });
     }
     if clips.is_empty() {

@@ -3,7 +3,7 @@
 //! Gaussian of real speech, or a fusion of two), and Platt calibration fitted on out-of-fold
 //! scores (folds hold out whole generators and whole speakers).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use ndarray::Array2;
@@ -213,7 +213,9 @@ impl Fitted {
 /// Training rows: every segment of every condition of the selected clips, weighted so that each
 /// class has half of the total, each generator an equal share of the spoof half (a generator with
 /// many clips must not decide what "synthetic" means) and each clip an equal share of its
-/// generator's, or of the bonafide half.
+/// generator's. Real speech is balanced over its recording sources (`corpus`) more gently: a
+/// source's share of the bonafide half grows with the square root of its clip count, so one large
+/// source does not define "real" and a source of two clips does not outweigh it either.
 fn rows<'a>(
     clips: &[Clip],
     feats: &'a [ClipFeatures],
@@ -226,15 +228,14 @@ fn rows<'a>(
         }
     }
     let n_systems = per_system.len().max(1);
-    let n_spoof: usize = per_system.values().sum();
-    let n_bona = selected.len().saturating_sub(n_spoof).max(1);
+    let bona_weight = bonafide_weights(clips, selected);
     let (mut x, mut y, mut w) = (Vec::new(), Vec::new(), Vec::new());
     for &i in selected {
         let spoof = clips[i].label == Label::Spoof;
         let class_w = if spoof {
             0.5 / n_systems as f64 / per_system[clips[i].system.as_str()] as f64
         } else {
-            0.5 / n_bona as f64
+            0.5 * bona_weight[clips[i].corpus.as_str()]
         };
         let copies = TRAINING_CONDITIONS.len() as f64;
         for segs in TRAINING_CONDITIONS.map(|c| &feats[i].conditions[c as usize]) {
@@ -250,6 +251,33 @@ fn rows<'a>(
     let n = w.len() as f64;
     w.iter_mut().for_each(|v| *v *= n / total);
     (x, y, w)
+}
+
+/// Weight of one real clip of each source among the `selected` clips, summing to 1 over them:
+/// a source of `n` clips gets a share proportional to `sqrt(n)`.
+fn bonafide_weights<'a>(clips: &'a [Clip], selected: &[usize]) -> HashMap<&'a str, f64> {
+    let mut per_corpus: HashMap<&str, usize> = HashMap::new();
+    for &i in selected {
+        if clips[i].label == Label::Bonafide {
+            *per_corpus.entry(clips[i].corpus.as_str()).or_default() += 1;
+        }
+    }
+    let total: f64 = per_corpus.values().map(|&n| (n as f64).sqrt()).sum();
+    per_corpus
+        .into_iter()
+        .map(|(corpus, n)| (corpus, (n as f64).sqrt() / total / n as f64))
+        .collect()
+}
+
+/// Real clips per recording source among the `selected` clips, for the model file's record.
+fn bonafide_sources(clips: &[Clip], selected: &[usize]) -> BTreeMap<String, usize> {
+    let mut per_corpus = BTreeMap::new();
+    for &i in selected {
+        if clips[i].label == Label::Bonafide {
+            *per_corpus.entry(clips[i].corpus.clone()).or_default() += 1;
+        }
+    }
+    per_corpus
 }
 
 /// Fits standardiser and a classifier of `kind` on the clips in `selected`; a one-class part
@@ -434,6 +462,8 @@ pub fn train_model(
         "bonafide_clips": n_bona,
         "spoof_clips": selected.len() - n_bona,
         "spoof_systems": systems,
+        "bonafide_sources": bonafide_sources(clips, selected),
+        "weighting": "each class half; each generator an equal share of the spoof half; each real source (corpus column) a share of the bonafide half proportional to the square root of its clip count; each clip an equal share of its generator's or source's",
         "augmentation": [
             "clean",
             "telephone: 8 kHz resampling, band-pass 300 Hz to 3.0-3.8 kHz (per clip, from a hash of its file name), G.711 mu-law (continuous curve)",
@@ -482,4 +512,53 @@ pub fn train_model(
         calibration,
         training,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn clip(label: Label, corpus: &str) -> Clip {
+        Clip {
+            path: "x".into(),
+            label,
+            system: match label {
+                Label::Bonafide => "bonafide".into(),
+                Label::Spoof => "tts".into(),
+            },
+            speaker: String::new(),
+            corpus: corpus.into(),
+        }
+    }
+
+    #[test]
+    fn real_sources_share_by_the_square_root_of_their_size() {
+        // 16 clips of one source, 4 of another, 1 spoof clip (which gets no bonafide weight).
+        let mut clips = vec![clip(Label::Bonafide, "big"); 16];
+        clips.extend(vec![clip(Label::Bonafide, "small"); 4]);
+        clips.push(clip(Label::Spoof, "big"));
+        let all: Vec<usize> = (0..clips.len()).collect();
+        let w = bonafide_weights(&clips, &all);
+        // Shares 4 : 2 of the bonafide half, so 2/3 and 1/3; per clip 1/24 and 1/12.
+        assert!((w["big"] - 1.0 / 24.0).abs() < 1e-12, "{w:?}");
+        assert!((w["small"] - 1.0 / 12.0).abs() < 1e-12, "{w:?}");
+        let total: f64 = all
+            .iter()
+            .filter(|&&i| clips[i].label == Label::Bonafide)
+            .map(|&i| w[clips[i].corpus.as_str()])
+            .sum();
+        assert!((total - 1.0).abs() < 1e-12);
+
+        // Only the selected clips count: without the small source, each big clip gets 1/16.
+        let w = bonafide_weights(&clips, &(0..16).collect::<Vec<_>>());
+        assert_eq!(w.len(), 1);
+        assert!((w["big"] - 1.0 / 16.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_manifest_without_sources_weighs_every_real_clip_alike() {
+        let clips = vec![clip(Label::Bonafide, ""); 5];
+        let w = bonafide_weights(&clips, &[0, 1, 2, 3, 4]);
+        assert!((w[""] - 0.2).abs() < 1e-12);
+    }
 }

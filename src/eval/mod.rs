@@ -436,6 +436,7 @@ mod tests {
             label: Label::Bonafide,
             system: "bonafide".into(),
             speaker: speaker.into(),
+            corpus: String::new(),
         };
         let names = ["ljspeech_linda_johnson", "melgan_tts_linda", "LJ", "p225"];
         let voiced: Vec<String> = v
@@ -454,6 +455,7 @@ mod tests {
             label,
             system: system.into(),
             speaker: speaker.into(),
+            corpus: String::new(),
         };
         let clips = vec![
             clip(Label::Spoof, "vocoder", "lj"),
@@ -493,6 +495,7 @@ mod tests {
             label: Label::Bonafide,
             system: "bonafide".into(),
             speaker: s.into(),
+            corpus: String::new(),
         };
         let cv = |seed| CvConfig {
             l2: 1.0,
