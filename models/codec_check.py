@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
-"""How lossy coding moves the shipped model's scores (the model card's "Lossy codecs" figures).
+"""How lossy coding, echoes and microphone colour move the shipped model's scores (the model
+card's "Lossy coding" figures).
 
 Takes N real and N synthetic clips spread evenly over the corpus manifest, codes each with ffmpeg
-at eight telephone and low-bitrate settings, scans the originals and the copies with voxguard
+at eight telephone and low-bitrate settings and passes it through three of ffmpeg's filters
+(echoes, a bright and a dull microphone), scans the originals and the copies with voxguard
 (which decodes them all, GSM 06.10 included), and prints per setting and class the score shift
 against the original and the shares scored < 0.3 (`human`) and >= 0.7 (`synthetic`). The clips
 are training clips of the shipped model, so this measures invariance to the codec, not
@@ -30,6 +32,13 @@ SETTINGS = {
     "vorbis q0": ("ogg", ["-c:a", "libvorbis", "-q:a", "0"]),
     "opus 16 kbit/s": ("opus", ["-c:a", "libopus", "-b:a", "16k"]),
     "opus 32 kbit/s": ("opus", ["-c:a", "libopus", "-b:a", "32k"]),
+    # Not codecs: rooms and microphones unlike the corpus's, made by ffmpeg's filters rather than
+    # by the simulated room of the training copies.
+    "echoes (aecho)": ("flac", ["-af", "aecho=0.8:0.8:11|23|37|53:0.5|0.4|0.3|0.2"]),
+    # A bright microphone (+8 dB at 3 kHz, high-pass at 200 Hz) and a dull one (-8 dB shelf
+    # above 3 kHz).
+    "bright mic": ("flac", ["-af", "highpass=f=200,equalizer=f=3000:t=o:w=1:g=8"]),
+    "dull mic": ("flac", ["-af", "treble=g=-8:f=3000"]),
 }
 
 
