@@ -255,29 +255,24 @@ fn rows<'a>(
 
 /// Weight of one real clip of each source among the `selected` clips, summing to 1 over them:
 /// a source of `n` clips gets a share proportional to `sqrt(n)`.
-fn bonafide_weights<'a>(clips: &'a [Clip], selected: &[usize]) -> HashMap<&'a str, f64> {
-    let mut per_corpus: HashMap<&str, usize> = HashMap::new();
-    for &i in selected {
-        if clips[i].label == Label::Bonafide {
-            *per_corpus.entry(clips[i].corpus.as_str()).or_default() += 1;
-        }
-    }
-    let total: f64 = per_corpus.values().map(|&n| (n as f64).sqrt()).sum();
-    per_corpus
+fn bonafide_weights<'a>(clips: &'a [Clip], selected: &[usize]) -> BTreeMap<&'a str, f64> {
+    let per_source = bonafide_sources(clips, selected);
+    let total: f64 = per_source.values().map(|&n| (n as f64).sqrt()).sum();
+    per_source
         .into_iter()
-        .map(|(corpus, n)| (corpus, (n as f64).sqrt() / total / n as f64))
+        .map(|(source, n)| (source, (n as f64).sqrt() / total / n as f64))
         .collect()
 }
 
-/// Real clips per recording source among the `selected` clips, for the model file's record.
-fn bonafide_sources(clips: &[Clip], selected: &[usize]) -> BTreeMap<String, usize> {
-    let mut per_corpus = BTreeMap::new();
+/// Real clips per recording source (`corpus`) among the `selected` clips.
+fn bonafide_sources<'a>(clips: &'a [Clip], selected: &[usize]) -> BTreeMap<&'a str, usize> {
+    let mut per_source = BTreeMap::new();
     for &i in selected {
         if clips[i].label == Label::Bonafide {
-            *per_corpus.entry(clips[i].corpus.clone()).or_default() += 1;
+            *per_source.entry(clips[i].corpus.as_str()).or_default() += 1;
         }
     }
-    per_corpus
+    per_source
 }
 
 /// Fits standardiser and a classifier of `kind` on the clips in `selected`; a one-class part

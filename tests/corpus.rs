@@ -218,10 +218,9 @@ fn leave_one_family_out_reports_every_metric() {
     assert_eq!(v["reliability"]["clean"].as_array().unwrap().len(), 10);
 
     // Real speech of speakers the fold models never heard is not flagged more often through the
-    // telephone band than at full band, beyond 3 points (measured with 1.11.0: 1.8 % clean,
-    // 0.0 % telephone; 1.10.0: 3.7 / 0.0, at the default synthetic threshold 0.7; 1.9.0: 2.4 / 0.0; 1.8.0: 3.0 /
-    // 0.0; 1.7.0: 20.2 /
-    // 10.7; 1.6.0: 18.0 / 9.2).
+    // telephone band than at full band, beyond 3 points (measured with 1.11.0 at the default
+    // synthetic threshold 0.7: 1.8 % clean, 0.0 % telephone; 1.10.0: 3.7 / 0.0; 1.9.0: 2.4 /
+    // 0.0; 1.8.0: 3.0 / 0.0; 1.7.0: 20.2 / 10.7; 1.6.0: 18.0 / 9.2).
     let clean_flagged = share(&v["reliability"]["clean"], "bonafide", |lo, _| lo >= 0.7);
     let phone_flagged = share(&v["reliability"]["telephone"], "bonafide", |lo, _| {
         lo >= 0.7
@@ -233,10 +232,10 @@ fn leave_one_family_out_reports_every_metric() {
 
     // Noise is no way around the detector: with coloured noise at 10-30 dB SNR, held-out
     // synthetic speech is called human (score < 0.3) no more often than clean, beyond 5 points
-    // (measured with 1.11.0: 0.4 % clean, 0.1 % noisy; 1.10.0: 0.7 / 0.4; 1.9.0 and 1.8.0, whose scores hardly
-    // reached below 0.3: 0.0 / 0.0 % and 0.0 / 0.1 %; 1.7.0: 21.7 / 22.5; 1.6.0: 28.5 / 22.3;
-    // 1.4.0: 21.5 / 18.1; a model trained without noisy copies called 73 % of the noisy ones
-    // human).
+    // (measured with 1.11.0: 0.4 % clean, 0.1 % noisy; 1.10.0: 0.7 / 0.4; 1.9.0 and 1.8.0,
+    // whose scores hardly reached below 0.3: 0.0 / 0.0 % and 0.0 / 0.1 %; 1.7.0: 21.7 / 22.5;
+    // 1.6.0: 28.5 / 22.3; 1.4.0: 21.5 / 18.1; a model trained without noisy copies called 73 %
+    // of the noisy ones human).
     let noisy = eval_json(&[
         "--manifest",
         manifest.to_str().unwrap(),
@@ -324,9 +323,9 @@ fn families_can_be_scored_with_their_voices_held_out() {
     let gsm = v["mean_system_eer"]["gsm"].as_f64().unwrap();
     eprintln!("leave-one-family-out, voices held out, mean EER: clean {mean:.3}, gsm {gsm:.3}");
     assert!(mean.is_finite() && mean < 0.28, "clean {mean}");
-    // GSM copies: 35.0 % with 1.11.0's recipe; 36.2 % with 1.10.0's (three seeds 37.2 ± 1.5 %), 40.9 % with 1.9.0's
-    // (41.2 ± 0.8 %), which first trained on GSM copies; 1.8.0's recipe, without them, measured
-    // 47.0 % (47.1 ± 0.6 %). Both fail this bound.
+    // GSM copies: 35.0 % with 1.11.0's recipe (three seeds 35.3 ± 1.1 %); 36.2 % with 1.10.0's
+    // (37.2 ± 1.5 %); 40.9 % with 1.9.0's (41.2 ± 0.8 %), which first trained on GSM copies;
+    // 1.8.0's recipe, without them, measured 47.0 % (47.1 ± 0.6 %) and fails this bound.
     assert!(gsm < 0.40, "gsm {gsm}");
 }
 
