@@ -9,7 +9,7 @@ training weights, under the folds of `eval --cv family --hold-out-voices`. For e
 takes the share of the held-out family's synthetic clips that score below it (0: it looks more
 real than every synthetic clip; 0.5: it sits at their median), averages over the folds that test
 it, and prints the mean per recording source (the manifest's `corpus` column) with the share of
-the source's clips above the synthetic median.
+the source's clips above the synthetic median, after the mean EER over the held-out families.
 
 `--exponent E` sets how the real half of the weight is shared among sources: a source of n clips
 gets a share proportional to n^E. E = 1 weighs every real clip alike (voxguard up to 1.10.0),
@@ -123,14 +123,24 @@ def main():
     fit = shipped_type(one_class_columns(names))
     for exponent in exponents or [1.0, 0.5]:
         share_below = collections.defaultdict(list)
-        for _, _, test, train in cc.family_folds(clips, family, True):
+        eers = collections.defaultdict(lambda: {copy: [] for copy in cc.TEST_COPIES})
+        for held, _, test, train in cc.family_folds(clips, family, True):
             model = fit(*training_rows(clips, train, exponent))
-            scores = {i: cc.clip_score(model, clips[i], "clean") for i in test}
-            spoof = np.array([s for i, s in scores.items()
-                              if clips[i]["label"] == "spoof" and s is not None])
-            for i, s in scores.items():
-                if clips[i]["label"] == "bonafide" and s is not None:
-                    share_below[i].append(np.mean(spoof < s))
+            for copy in cc.TEST_COPIES:
+                scores = {i: cc.clip_score(model, clips[i], copy) for i in test}
+                bona = [s for i, s in scores.items()
+                        if clips[i]["label"] == "bonafide" and s is not None]
+                spoof = np.array([s for i, s in scores.items()
+                                  if clips[i]["label"] == "spoof" and s is not None])
+                eers[held][copy].append(cc.eer(bona, spoof))
+                if copy != "clean":
+                    continue
+                for i, s in scores.items():
+                    if clips[i]["label"] == "bonafide" and s is not None:
+                        share_below[i].append(np.mean(spoof < s))
+        means = [np.mean([np.mean(v[copy]) for v in eers.values()]) for copy in cc.TEST_COPIES]
+        print(f"exponent {exponent}: mean EER over held-out families (voices held out), clean / "
+              f"telephone {means[0]:.1f} / {means[1]:.1f} %")
         per_source = collections.defaultdict(list)
         for i, shares in share_below.items():
             per_source[clips[i]["corpus"]].append(np.mean(shares))
