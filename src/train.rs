@@ -3,7 +3,7 @@
 //! Gaussian of real speech, or a fusion of two), and Platt calibration fitted on out-of-fold
 //! scores (folds hold out whole generators and whole speakers).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use ndarray::Array2;
@@ -221,12 +221,7 @@ fn rows<'a>(
     feats: &'a [ClipFeatures],
     selected: &[usize],
 ) -> (Vec<&'a [f32]>, Vec<f64>, Vec<f64>) {
-    let mut per_system: HashMap<&str, usize> = HashMap::new();
-    for &i in selected {
-        if clips[i].label == Label::Spoof {
-            *per_system.entry(clips[i].system.as_str()).or_default() += 1;
-        }
-    }
+    let per_system = clips_per(clips, selected, Label::Spoof, |c| &c.system);
     let n_systems = per_system.len().max(1);
     let bona_weight = bonafide_weights(clips, selected);
     let (mut x, mut y, mut w) = (Vec::new(), Vec::new(), Vec::new());
@@ -256,7 +251,7 @@ fn rows<'a>(
 /// Weight of one real clip of each source among the `selected` clips, summing to 1 over them:
 /// a source of `n` clips gets a share proportional to `sqrt(n)`.
 fn bonafide_weights<'a>(clips: &'a [Clip], selected: &[usize]) -> BTreeMap<&'a str, f64> {
-    let per_source = bonafide_sources(clips, selected);
+    let per_source = clips_per(clips, selected, Label::Bonafide, |c| &c.corpus);
     let total: f64 = per_source.values().map(|&n| (n as f64).sqrt()).sum();
     per_source
         .into_iter()
@@ -264,15 +259,21 @@ fn bonafide_weights<'a>(clips: &'a [Clip], selected: &[usize]) -> BTreeMap<&'a s
         .collect()
 }
 
-/// Real clips per recording source (`corpus`) among the `selected` clips.
-fn bonafide_sources<'a>(clips: &'a [Clip], selected: &[usize]) -> BTreeMap<&'a str, usize> {
-    let mut per_source = BTreeMap::new();
+/// How many of the `selected` clips of class `label` share each value of `key` (generator,
+/// source).
+fn clips_per<'a>(
+    clips: &'a [Clip],
+    selected: &[usize],
+    label: Label,
+    key: impl Fn(&'a Clip) -> &'a String,
+) -> BTreeMap<&'a str, usize> {
+    let mut counts = BTreeMap::new();
     for &i in selected {
-        if clips[i].label == Label::Bonafide {
-            *per_source.entry(clips[i].corpus.as_str()).or_default() += 1;
+        if clips[i].label == label {
+            *counts.entry(key(&clips[i]).as_str()).or_default() += 1;
         }
     }
-    per_source
+    counts
 }
 
 /// Fits standardiser and a classifier of `kind` on the clips in `selected`; a one-class part
@@ -346,7 +347,7 @@ pub fn fit(
 
 /// Fold of a clip for grouped cross-validation: spoofs by generator, bonafide by speaker, so a
 /// held-out fold never shares a generator or a real speaker with its training folds.
-pub fn fold_of(clip: &Clip, systems: &[String], k: usize) -> usize {
+pub fn fold_of(clip: &Clip, systems: &[&str], k: usize) -> usize {
     match clip.label {
         Label::Spoof => systems.iter().position(|s| *s == clip.system).unwrap_or(0) % k,
         Label::Bonafide => stable_hash(&clip.speaker) as usize % k,
@@ -357,18 +358,6 @@ pub fn fold_of(clip: &Clip, systems: &[String], k: usize) -> usize {
 pub fn stable_hash(s: &str) -> u64 {
     let d = Sha256::digest(s.as_bytes());
     u64::from_le_bytes(d[..8].try_into().expect("8 bytes"))
-}
-
-/// Sorted distinct spoof systems.
-pub fn spoof_systems(clips: &[Clip]) -> Vec<String> {
-    let mut s: Vec<String> = clips
-        .iter()
-        .filter(|c| c.label == Label::Spoof)
-        .map(|c| c.system.clone())
-        .collect();
-    s.sort();
-    s.dedup();
-    s
 }
 
 /// A fitted classifier with the calibration that turns its log-odds into log-likelihood ratios.
@@ -400,8 +389,9 @@ pub fn fit_calibrated(
     kind: ClassifierKind,
     one_class_inputs: &[bool],
 ) -> Result<Calibrated> {
-    let sel_clips: Vec<Clip> = selected.iter().map(|&i| clips[i].clone()).collect();
-    let systems = spoof_systems(&sel_clips);
+    let systems: Vec<&str> = clips_per(clips, selected, Label::Spoof, |c| &c.system)
+        .into_keys()
+        .collect();
     let k = k.max(2);
     let (mut raw, mut y, mut w) = (Vec::new(), Vec::new(), Vec::new());
     for fold in 0..k {
@@ -432,8 +422,9 @@ pub fn train_model(
     cfg: &TrainConfig,
     provenance: serde_json::Value,
 ) -> Result<ModelFile> {
-    let sel_clips: Vec<Clip> = selected.iter().map(|&i| clips[i].clone()).collect();
-    let systems = spoof_systems(&sel_clips);
+    let systems: Vec<&str> = clips_per(clips, selected, Label::Spoof, |c| &c.system)
+        .into_keys()
+        .collect();
     let k = cfg.folds.max(2);
     let Calibrated {
         fitted,
@@ -447,17 +438,15 @@ pub fn train_model(
         cfg.classifier,
         &one_class_inputs(&cfg.analysis.features),
     )?;
-    let n_bona = selected
-        .iter()
-        .filter(|&&i| clips[i].label == Label::Bonafide)
-        .count();
+    let sources = clips_per(clips, selected, Label::Bonafide, |c| &c.corpus);
+    let n_bona: usize = sources.values().sum();
     let mut training = json!({
         "data": provenance,
         "clips": selected.len(),
         "bonafide_clips": n_bona,
         "spoof_clips": selected.len() - n_bona,
         "spoof_systems": systems,
-        "bonafide_sources": bonafide_sources(clips, selected),
+        "bonafide_sources": sources,
         "weighting": "each class half; each generator an equal share of the spoof half; each real source (corpus column) a share of the bonafide half proportional to the square root of its clip count; each clip an equal share of its generator's or source's",
         "augmentation": [
             "clean",
