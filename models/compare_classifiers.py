@@ -4,7 +4,9 @@
 `voxguard train --export-stats stats.csv` writes the pooled segment statistics the shipped model
 is trained on (clean, telephone and degraded copies of every clip). This script trains
 scikit-learn models on them with the same weighting as `train` (each class half the weight, each
-generator an equal share of the synthetic half, each clip an equal share of its generator's) and
+generator an equal share of the synthetic half, each real source of the manifest's `corpus`
+column a share of the real half growing with the square root of its size, each clip an equal
+share of its generator's or source's) and
 the same folds as `eval --cv family` (for each family and each of 5 folds of real speakers, a
 model trained without both scores that family's clips and that fold's real clips; a clip's score
 is the speech-weighted mean of its segments' log-odds). It prints the EER per held-out family
@@ -16,8 +18,11 @@ The logistic regression here is the shipped model's type (L2 10 on standardised 
 its figures differ from `eval --cv family` by a point or two (solver, EER interpolation), so
 compare the rows with each other, not with the model card.
 
-Usage:  python3 models/compare_classifiers.py [--hold-out-voices] STATS_CSV [FAMILIES_CSV] [MODEL ...]
+Usage:  python3 models/compare_classifiers.py [--hold-out-voices] [--manifest M] STATS_CSV
+            [FAMILIES_CSV] [MODEL ...]
         MODEL: logistic, oneclass, mlp, logistic+mlp, logistic+oneclass (default: all)
+        M: the manifest the statistics were exported from, for the real sources (default
+        ../shared/corpus/manifest.csv)
 Needs:  pip install numpy scikit-learn
 """
 
@@ -55,14 +60,35 @@ def speaker_fold(speaker):
     return int.from_bytes(hashlib.sha256(speaker.encode()).digest()[:8], "little") % K
 
 
-def training_rows(clips, idx):
+def attach_sources(clips, manifest):
+    """Sets each clip's `corpus` (its recording source) from the manifest's `corpus` column."""
+    root = os.path.dirname(os.path.abspath(manifest))
+    with open(manifest, newline="") as f:
+        source = {os.path.normpath(os.path.join(root, r["file"])): r.get("corpus", "")
+                  for r in csv.DictReader(f)}
+    for c in clips:
+        c["corpus"] = source.get(os.path.normpath(os.path.abspath(c["file"])), "")
+
+
+def training_rows(clips, idx, exponent=0.5):
+    """`train`'s rows and weights: each class half the weight, each generator an equal share of
+    the spoof half, each real source (`corpus`, from `attach_sources`; one source without it) a
+    share of the real half proportional to n^exponent for its n clips (0.5 as `train` since
+    1.11.0; 1 weighs every real clip alike, as up to 1.10.0), each clip an equal share of its
+    generator's or source's, split over its copies and segments."""
     per_system = collections.Counter(clips[i]["system"] for i in idx if clips[i]["label"] == "spoof")
-    n_bona = max(1, sum(clips[i]["label"] == "bonafide" for i in idx))
+    per_source = collections.Counter(clips[i].get("corpus", "") for i in idx
+                                     if clips[i]["label"] == "bonafide")
+    total = sum(n ** exponent for n in per_source.values())
     x, y, w = [], [], []
     for i in idx:
         c = clips[i]
         spoof = c["label"] == "spoof"
-        class_w = 0.5 / len(per_system) / per_system[c["system"]] if spoof else 0.5 / n_bona
+        if spoof:
+            class_w = 0.5 / len(per_system) / per_system[c["system"]]
+        else:
+            n = per_source[c.get("corpus", "")]
+            class_w = 0.5 * n ** exponent / total / n
         for copy in TRAIN_COPIES:
             segs = c["copies"].get(copy, [])
             for _, stats in segs:
@@ -187,6 +213,11 @@ def read_pairs(path, key, value):
 def main():
     args = [a for a in sys.argv[1:] if a != "--hold-out-voices"]
     hold_out_voices = len(args) < len(sys.argv) - 1
+    manifest = "../shared/corpus/manifest.csv"
+    if "--manifest" in args:
+        at = args.index("--manifest")
+        manifest = args[at + 1]
+        del args[at:at + 2]
     if not args:
         sys.exit(__doc__)
     here = os.path.dirname(os.path.abspath(__file__))
@@ -196,6 +227,7 @@ def main():
     names = [a for a in args[1:] if not a.endswith(".csv")] or list(MODELS)
     family = read_pairs(fam_path, "system", "family")
     clips = load(stats)
+    attach_sources(clips, manifest)
     if hold_out_voices:
         # Real speakers are folded by voice too, as `eval --hold-out-voices` does.
         voice = read_pairs(os.path.join(here, "voices.csv"), "speaker", "voice")

@@ -22,7 +22,6 @@ Needs:  pip install numpy scikit-learn
 """
 
 import collections
-import csv
 import os
 import sys
 
@@ -43,31 +42,6 @@ def one_class_columns(names):
         lfcc_std = n.startswith("lfcc") and n.endswith("_std")
         return not envelope_mean and not lfcc_std
     return np.array([i for i, n in enumerate(names) if kept(n)])
-
-
-def training_rows(clips, idx, exponent):
-    """`cc.training_rows`, with the real half shared among sources in proportion to n^exponent."""
-    per_system = collections.Counter(clips[i]["system"] for i in idx if clips[i]["label"] == "spoof")
-    per_source = collections.Counter(clips[i]["corpus"] for i in idx
-                                     if clips[i]["label"] == "bonafide")
-    total = sum(n ** exponent for n in per_source.values())
-    x, y, w = [], [], []
-    for i in idx:
-        c = clips[i]
-        spoof = c["label"] == "spoof"
-        if spoof:
-            class_w = 0.5 / len(per_system) / per_system[c["system"]]
-        else:
-            n = per_source[c["corpus"]]
-            class_w = 0.5 * n ** exponent / total / n
-        for copy in cc.TRAIN_COPIES:
-            segs = c["copies"].get(copy, [])
-            for _, stats in segs:
-                x.append(stats)
-                y.append(1.0 if spoof else 0.0)
-                w.append(class_w / len(segs) / len(cc.TRAIN_COPIES))
-    w = np.array(w)
-    return np.array(x), np.array(y), w * len(w) / w.sum()
 
 
 def weighted_gaussian(z, w, cols):
@@ -108,14 +82,9 @@ def main():
     if not args:
         sys.exit(__doc__)
     here = os.path.dirname(os.path.abspath(__file__))
-    manifest = args[1] if len(args) > 1 else "../shared/corpus/manifest.csv"
-    root = os.path.dirname(os.path.abspath(manifest))
-    source = {os.path.normpath(os.path.join(root, r["file"])): r.get("corpus", "")
-              for r in csv.DictReader(open(manifest))}
     names = open(args[0]).readline().strip().split(",")[cc.META:]
     clips = cc.load(args[0])
-    for c in clips:
-        c["corpus"] = source[os.path.normpath(os.path.abspath(c["file"]))]
+    cc.attach_sources(clips, args[1] if len(args) > 1 else "../shared/corpus/manifest.csv")
     family = cc.read_pairs(os.path.join(here, "families.csv"), "system", "family")
     voice = cc.read_pairs(os.path.join(here, "voices.csv"), "speaker", "voice")
     for c in clips:
@@ -125,7 +94,7 @@ def main():
         share_below = collections.defaultdict(list)
         eers = collections.defaultdict(lambda: {copy: [] for copy in cc.TEST_COPIES})
         for held, _, test, train in cc.family_folds(clips, family, True):
-            model = fit(*training_rows(clips, train, exponent))
+            model = fit(*cc.training_rows(clips, train, exponent))
             for copy in cc.TEST_COPIES:
                 scores = {i: cc.clip_score(model, clips[i], copy) for i in test}
                 bona = [s for i, s in scores.items()
