@@ -54,6 +54,12 @@ def speaker_fold(speaker, k=5):
     return int(hashlib.sha256(speaker.encode()).hexdigest(), 16) % k
 
 
+def read_pairs(name, key, value):
+    """The `key` -> `value` map of a two-column CSV beside this script (`#` lines are comments)."""
+    with open(os.path.join(HERE, name)) as f:
+        return {r[key]: r[value] for r in csv.DictReader(l for l in f if not l.startswith("#"))}
+
+
 def load(path):
     x, sr = sf.read(path, dtype="float64", always_2d=True)
     assert sr == RATE, f"{path}: {sr} Hz"
@@ -72,12 +78,8 @@ def main():
     pairs = int(sys.argv[3]) if len(sys.argv) > 3 else 30
     root = os.path.dirname(manifest)
     rows = list(csv.DictReader(open(manifest)))
-    families = {r["system"]: r["family"]
-                for r in csv.DictReader(l for l in open(os.path.join(HERE, "families.csv"))
-                                        if not l.startswith("#"))}
-    voices = {r["speaker"]: r["voice"]
-              for r in csv.DictReader(l for l in open(os.path.join(HERE, "voices.csv"))
-                                      if not l.startswith("#"))}
+    families = read_pairs("families.csv", "system", "family")
+    voices = read_pairs("voices.csv", "speaker", "voice")
 
     def voice(r):
         return voices.get(r["speaker"], r["speaker"])
