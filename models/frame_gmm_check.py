@@ -9,15 +9,23 @@ each of 5 folds of real voices (the folds of `compare_classifiers.py --hold-out-
 32-component diagonal GMMs are fitted, one on real and one on synthetic frames (40,000 of each,
 every generator an equal share, clean and telephone frames together), without the held-out
 family's clips, voices and that fold's real clips; a clip scores the mean frame log-likelihood
-ratio. It prints the EER per held-out family (mean over folds), clean / telephone.
+ratio. It prints the EER per held-out family (mean over folds), clean / telephone, and the same for
+the real GMM alone (a one-class model: a clip scores minus the mean frame log-likelihood under
+real speech). With --dynamic both GMMs read only the deltas and delta-deltas (40 of the 59
+columns), not the cepstra themselves, which describe the voice and the channel. With
+--clean-only the GMMs are fitted on clean frames alone, so no telephone frame is ever trained
+on (the telephone test copies go through the channel the training frames otherwise include).
 
 With STATS_CSV (`voxguard train ... --export-stats STATS_CSV`) it also scores the same folds with
-the shipped model's type re-implemented in scikit-learn (logistic regression + one-class Gaussian,
-as `compare_classifiers.py`) and prints the fusion `statistics + W x GMM`, each score divided by its
-spread on 120 training clips, for a few weights W.
+a statistics model re-implemented in scikit-learn and prints the fusions `statistics + W x GMM
+pair` and `statistics + W x real GMM`, each score divided by its spread on 120 training clips, for
+a few weights W. The statistics model is 1.8.0's type (logistic regression + one-class Gaussian
+of all statistics, every real clip alike, as `compare_classifiers.py`), or with --recipe 1.11 the
+shipped type (`source_bias.shipped_type`, real sources weighed as `train` does).
 
 Usage:  python3 models/frame_gmm_check.py VOXGUARD_BINARY [MANIFEST] [--fmax HZ] [--stats STATS_CSV]
-        (defaults: ../shared/corpus/manifest.csv, FMAX 7000 like the shipped features)
+            [--recipe 1.8|1.11] [--dynamic] [--clean-only]
+        (defaults: ../shared/corpus/manifest.csv, FMAX 7000 like the shipped features, recipe 1.8)
 Needs:  ffmpeg, pip install numpy scikit-learn; about 8 minutes on 2 cores (15 with --stats).
 """
 
@@ -36,10 +44,12 @@ from sklearn.mixture import GaussianMixture
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import compare_classifiers as cc  # noqa: E402  (folds, EER, the statistics models)
+import source_bias as sb  # noqa: E402  (the shipped type)
 
 COPIES = ("clean", "telephone")
 FRAMES_PER_CLASS = 40_000
 COMPONENTS = 32
+DYNAMIC = slice(19, None)  # after c1-c19: the deltas and delta-deltas
 WEIGHTS = (0.5, 1, 2, 4)
 
 
@@ -66,32 +76,36 @@ def clip_frames(binary, path, tmp, fmax):
             "telephone": features(binary, tel, stem + ".t", fmax)}
 
 
-def sample(rng, clips, idx, n):
+def sample(rng, clips, idx, n, copies):
     per = max(1, n // max(1, len(idx)))
     out = []
     for i in idx:
-        x = np.concatenate([clips[i]["frames"][c] for c in COPIES])
+        x = np.concatenate([clips[i]["frames"][c] for c in copies])
         if len(x):
             out.append(x[rng.choice(len(x), min(per, len(x)), replace=False)])
     return np.concatenate(out)
 
 
-def fit_gmm_pair(clips, train, rng):
+def fit_gmm_pair(clips, train, rng, columns=slice(None), copies=COPIES):
+    """Real and synthetic GMMs on `columns` of the frames of `copies`; returns the scorers of the
+    pair (log-likelihood ratio) and of the real GMM alone (minus its log-likelihood)."""
     bona = [i for i in train if clips[i]["label"] == "bonafide"]
     systems = collections.defaultdict(list)
     for i in train:
         if clips[i]["label"] == "spoof":
             systems[clips[i]["system"]].append(i)
-    xb = sample(rng, clips, bona, FRAMES_PER_CLASS)
-    xs = np.concatenate([sample(rng, clips, v, FRAMES_PER_CLASS // len(systems))
-                         for v in systems.values()])
+    xb = sample(rng, clips, bona, FRAMES_PER_CLASS, copies)[:, columns]
+    xs = np.concatenate([sample(rng, clips, v, FRAMES_PER_CLASS // len(systems), copies)
+                         for v in systems.values()])[:, columns]
     mu, sd = xb.mean(0), np.concatenate([xb, xs]).std(0) + 1e-6
 
     def gmm(x):
         return GaussianMixture(COMPONENTS, covariance_type="diag", max_iter=50, random_state=0,
                                reg_covar=1e-3).fit((x - mu) / sd)
     gb, gs = gmm(xb), gmm(xs)
-    return lambda x: float(np.mean(gs.score_samples((x - mu) / sd) - gb.score_samples((x - mu) / sd)))
+    real = lambda x: gb.score_samples((x[:, columns] - mu) / sd)  # noqa: E731
+    return (lambda x: float(np.mean(gs.score_samples((x[:, columns] - mu) / sd) - real(x))),
+            lambda x: float(-np.mean(real(x))))
 
 
 def main():
@@ -99,7 +113,9 @@ def main():
     warnings.filterwarnings("ignore", category=ConvergenceWarning)
     args = sys.argv[1:]
     opts = {}
-    for flag in ("--fmax", "--stats"):
+    dynamic, clean_only = "--dynamic" in args, "--clean-only" in args
+    args = [a for a in args if a not in ("--dynamic", "--clean-only")]
+    for flag in ("--fmax", "--stats", "--recipe"):
         if flag in args:
             i = args.index(flag)
             opts[flag] = args[i + 1]
@@ -123,27 +139,33 @@ def main():
              for r, f in zip(rows, frames)]
     stats = None
     if "--stats" in opts:
-        by_file = {os.path.abspath(c["file"]): c for c in cc.load(opts["--stats"])}
+        loaded = cc.load(opts["--stats"])
+        fit_stats = cc.logistic_oneclass
+        if opts.get("--recipe", "1.8") == "1.11":
+            cc.attach_sources(loaded, manifest)
+            names = open(opts["--stats"]).readline().strip().split(",")[cc.META:]
+            fit_stats = sb.shipped_type(sb.one_class_columns(names))
+        by_file = {os.path.abspath(c["file"]): c for c in loaded}
         stats = [by_file[c["path"]] for c in clips]
     rng = np.random.default_rng(0)
     scores = collections.defaultdict(list)  # (family, fold, copy) -> [(label, stats, gmm)]
     families = cc.families_of(clips, family)
     for held, fold, test, train in cc.family_folds(clips, family, hold_out_voices=True):
-        gmm = fit_gmm_pair(clips, train, rng)
-        seg, spread = None, (1.0, 1.0)
+        gmms = fit_gmm_pair(clips, train, rng, DYNAMIC if dynamic else slice(None),
+                            ("clean",) if clean_only else COPIES)
+        seg, spread = None, (1.0, 1.0, 1.0)
         if stats:
-            seg = cc.logistic_oneclass(*cc.training_rows(stats, train))
+            seg = fit_stats(*cc.training_rows(stats, train))
             sub = rng.choice(train, 120, replace=False)
             spread = (np.std([cc.clip_score(seg, stats[i], "clean") for i in sub]),
-                      np.std([gmm(clips[i]["frames"]["clean"]) for i in sub]))
+                      *[np.std([g(clips[i]["frames"]["clean"]) for i in sub]) for g in gmms])
         for copy in COPIES:
             for i in test:
                 s = cc.clip_score(seg, stats[i], copy) if seg else 0.0
                 if s is None or not len(clips[i]["frames"][copy]):
                     continue
-                g = gmm(clips[i]["frames"][copy])
-                scores[(held, fold, copy)].append(
-                    (clips[i]["label"], s / spread[0], g / spread[1]))
+                g = [f(clips[i]["frames"][copy]) / sd for f, sd in zip(gmms, spread[1:])]
+                scores[(held, fold, copy)].append((clips[i]["label"], s / spread[0], g))
         print(f"  {held}, fold {fold} done", file=sys.stderr, flush=True)
 
     def table(name, combine):
@@ -156,13 +178,16 @@ def main():
                           for h in families)
         print(f"{name:22s} mean {means[0]:.1f} / {means[1]:.1f}   {cells}", flush=True)
 
-    print(f"{len(clips)} clips, LFCC over 0-{fmax} Hz; EER % on held-out families (their voices "
-          "held out too), clean / telephone")
-    table("GMM pair", lambda s, g: g)
+    print(f"{len(clips)} clips, LFCC over 0-{fmax} Hz{', deltas only' if dynamic else ''}; "
+          "EER % on held-out families (their voices held out too), clean / telephone")
+    table("GMM pair", lambda s, g: g[0])
+    table("real GMM", lambda s, g: g[1])
     if stats:
-        table("statistics (1.8.0 type)", lambda s, g: s)
+        table(f"statistics ({opts.get('--recipe', '1.8')} type)", lambda s, g: s)
         for w in WEIGHTS:
-            table(f"statistics + {w} x GMM", lambda s, g, w=w: s + w * g)
+            table(f"statistics + {w} x GMM", lambda s, g, w=w: s + w * g[0])
+        for w in WEIGHTS:
+            table(f"statistics + {w} x real GMM", lambda s, g, w=w: s + w * g[1])
 
 
 if __name__ == "__main__":
