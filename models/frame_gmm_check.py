@@ -15,6 +15,9 @@ real speech). With --dynamic both GMMs read only the deltas and delta-deltas (40
 columns), not the cepstra themselves, which describe the voice and the channel. With
 --clean-only the GMMs are fitted on clean frames alone, so no telephone frame is ever trained
 on (the telephone test copies go through the channel the training frames otherwise include).
+--extra-copy NAME MANIFEST2 STATS2 adds a test copy that nothing trains on: MANIFEST2 lists the
+same clips in the same order as other files (e.g. MP3 versions made with ffmpeg), STATS2 is
+`voxguard train --manifest MANIFEST2 ... --export-stats STATS2`; its EER is printed third.
 
 With STATS_CSV (`voxguard train ... --export-stats STATS_CSV`) it also scores the same folds with
 a statistics model re-implemented in scikit-learn and prints the fusions `statistics + W x GMM
@@ -24,7 +27,7 @@ of all statistics, every real clip alike, as `compare_classifiers.py`), or with 
 shipped type (`source_bias.shipped_type`, real sources weighed as `train` does).
 
 Usage:  python3 models/frame_gmm_check.py VOXGUARD_BINARY [MANIFEST] [--fmax HZ] [--stats STATS_CSV]
-            [--recipe 1.8|1.11] [--dynamic] [--clean-only]
+            [--recipe 1.8|1.11] [--dynamic] [--clean-only] [--extra-copy NAME MANIFEST2 STATS2]
         (defaults: ../shared/corpus/manifest.csv, FMAX 7000 like the shipped features, recipe 1.8)
 Needs:  ffmpeg, pip install numpy scikit-learn; about 8 minutes on 2 cores (15 with --stats).
 """
@@ -115,6 +118,12 @@ def main():
     opts = {}
     dynamic, clean_only = "--dynamic" in args, "--clean-only" in args
     args = [a for a in args if a not in ("--dynamic", "--clean-only")]
+    extra = None
+    if "--extra-copy" in args:
+        i = args.index("--extra-copy")
+        extra = args[i + 1:i + 4]
+        del args[i:i + 4]
+    test_copies = COPIES + ((extra[0],) if extra else ())
     for flag in ("--fmax", "--stats", "--recipe"):
         if flag in args:
             i = args.index(flag)
@@ -137,6 +146,17 @@ def main():
               "speaker": voice.get(r["speaker"], r["speaker"]), "frames": f,
               "path": os.path.abspath(os.path.join(root, r["file"]))}
              for r, f in zip(rows, frames)]
+    if extra:
+        root2 = os.path.dirname(os.path.abspath(extra[1]))
+        rows2 = list(csv.DictReader(open(extra[1])))
+        assert [(r["label"], r["system"]) for r in rows2] == \
+            [(r["label"], r["system"]) for r in rows], "MANIFEST2 must list the same clips"
+        paths2 = [os.path.abspath(os.path.join(root2, r["file"])) for r in rows2]
+        with tempfile.TemporaryDirectory() as tmp, ThreadPoolExecutor(os.cpu_count()) as pool:
+            frames2 = list(pool.map(lambda ip: features(binary, ip[1], os.path.join(
+                tmp, str(ip[0])), fmax), enumerate(paths2)))
+        for c, f, p2 in zip(clips, frames2, paths2):
+            c["frames"][extra[0]], c["path2"] = f, p2
     stats = None
     if "--stats" in opts:
         loaded = cc.load(opts["--stats"])
@@ -147,6 +167,10 @@ def main():
             fit_stats = sb.shipped_type(sb.one_class_columns(names))
         by_file = {os.path.abspath(c["file"]): c for c in loaded}
         stats = [by_file[c["path"]] for c in clips]
+        if extra:
+            by_file2 = {os.path.abspath(c["file"]): c for c in cc.load(extra[2])}
+            for st, c in zip(stats, clips):
+                st["copies"][extra[0]] = by_file2[c["path2"]]["copies"]["clean"]
     rng = np.random.default_rng(0)
     scores = collections.defaultdict(list)  # (family, fold, copy) -> [(label, stats, gmm)]
     families = cc.families_of(clips, family)
@@ -159,7 +183,7 @@ def main():
             sub = rng.choice(train, 120, replace=False)
             spread = (np.std([cc.clip_score(seg, stats[i], "clean") for i in sub]),
                       *[np.std([g(clips[i]["frames"]["clean"]) for i in sub]) for g in gmms])
-        for copy in COPIES:
+        for copy in test_copies:
             for i in test:
                 s = cc.clip_score(seg, stats[i], copy) if seg else 0.0
                 if s is None or not len(clips[i]["frames"][copy]):
@@ -172,14 +196,14 @@ def main():
         per = {(h, c): np.mean([cc.eer(*[[combine(s, g) for lab, s, g in scores[(h, k, c)]
                                           if lab == want] for want in ("bonafide", "spoof")])
                                 for k in range(cc.K)])
-               for h in families for c in COPIES}
-        means = [np.mean([per[(h, c)] for h in families]) for c in COPIES]
-        cells = "  ".join(f"{h} {per[(h, 'clean')]:.1f}/{per[(h, 'telephone')]:.1f}"
+               for h in families for c in test_copies}
+        means = " / ".join(f"{np.mean([per[(h, c)] for h in families]):.1f}" for c in test_copies)
+        cells = "  ".join(f"{h} " + "/".join(f"{per[(h, c)]:.1f}" for c in test_copies)
                           for h in families)
-        print(f"{name:22s} mean {means[0]:.1f} / {means[1]:.1f}   {cells}", flush=True)
+        print(f"{name:22s} mean {means}   {cells}", flush=True)
 
     print(f"{len(clips)} clips, LFCC over 0-{fmax} Hz{', deltas only' if dynamic else ''}; "
-          "EER % on held-out families (their voices held out too), clean / telephone")
+          f"EER % on held-out families (their voices held out too), {' / '.join(test_copies)}")
     table("GMM pair", lambda s, g: g[0])
     table("real GMM", lambda s, g: g[1])
     if stats:
