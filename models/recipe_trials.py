@@ -42,6 +42,7 @@ import os
 import sys
 
 import numpy as np
+from sklearn.linear_model import LogisticRegression
 from sklearn.neighbors import NearestNeighbors
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -97,7 +98,6 @@ def shipped(names, project=None, extra=None, instead=False):
     def fit(x, y, w, train):
         if project is None and extra is None:
             return plain(x, y, w)
-        from sklearn.linear_model import LogisticRegression
         z = cc.Standardised(x)
         p_lr, p_g = project(train, z) if project else (np.eye(x.shape[1]),) * 2
         lr = LogisticRegression(C=0.1, max_iter=5000).fit(z(x) @ p_lr, y, sample_weight=w)
@@ -115,6 +115,8 @@ def shipped(names, project=None, extra=None, instead=False):
 
 
 def nap(clips, kind, k, where):
+    """Projections (logistic part, Gaussian) that remove the top `k` directions of nuisance
+    scatter among the training clips: between a clip's copies, or between real sources' means."""
     def project(train, z):
         d = []
         if kind in ("channel", "both"):
@@ -140,6 +142,9 @@ def nap(clips, kind, k, where):
 
 
 def knn(k):
+    """Log mean distance to the `k` nearest real training rows, in the Gaussian's statistics
+    whitened by their (lightly regularised) covariance: a one-class score without one Gaussian's
+    shape."""
     def extra(z, x, y, cols):
         real = z(x)[y == 0][:, cols]
         white = np.linalg.cholesky(np.linalg.inv(np.cov(real.T) + 0.05 * np.eye(len(cols))))
@@ -149,6 +154,8 @@ def knn(k):
 
 
 def family_rows(clips, family, mode):
+    """`cc.training_rows` with the synthetic half shared among families (`equal`, or by the
+    square root of their generator counts: `sqrt`), generators equally within a family."""
     def rows(idx):
         x, y, w = cc.training_rows(clips, idx)
         gens = collections.defaultdict(set)
