@@ -169,8 +169,9 @@ def main():
         stats = [by_file[c["path"]] for c in clips]
         if extra:
             by_file2 = {os.path.abspath(c["file"]): c for c in cc.load(extra[2])}
-            for st, c in zip(stats, clips):
-                st["copies"][extra[0]] = by_file2[c["path2"]]["copies"]["clean"]
+            for st, c in zip(stats, clips):  # a clip with too little speech has no row
+                st["copies"][extra[0]] = by_file2.get(c["path2"], {"copies": {}})["copies"].get(
+                    "clean", [])
     rng = np.random.default_rng(0)
     scores = collections.defaultdict(list)  # (family, fold, copy) -> [(label, stats, gmm)]
     families = cc.families_of(clips, family)
