@@ -43,6 +43,12 @@ TEST_COPIES = ("clean", "telephone")
 K = 5
 
 
+def stat_names(path):
+    """The statistics' names, in column order, from the header of an exported STATS_CSV."""
+    with open(path, newline="") as f:
+        return next(csv.reader(f))[META:]
+
+
 def load(path):
     clips = collections.OrderedDict()
     with open(path, newline="") as f:

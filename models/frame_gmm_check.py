@@ -163,7 +163,7 @@ def main():
         fit_stats = cc.logistic_oneclass
         if opts.get("--recipe", "1.8") == "1.11":
             cc.attach_sources(loaded, manifest)
-            names = open(opts["--stats"]).readline().strip().split(",")[cc.META:]
+            names = cc.stat_names(opts["--stats"])
             fit_stats = sb.shipped_type(sb.one_class_columns(names))
         by_file = {os.path.abspath(c["file"]): c for c in loaded}
         stats = [by_file[c["path"]] for c in clips]

@@ -55,7 +55,7 @@ SR = 16000
 
 
 def load(stats_path, keep_self=()):
-    names = open(stats_path).readline().strip().split(",")[cc.META:]
+    names = cc.stat_names(stats_path)
     clips = [c for c in cc.load(stats_path)
              if not c["system"].startswith(SELF) or c["system"] in keep_self]
     cc.attach_sources(clips, os.environ.get("MANIFEST", "../shared/corpus/manifest.csv"))

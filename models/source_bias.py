@@ -82,7 +82,7 @@ def main():
     if not args:
         sys.exit(__doc__)
     here = os.path.dirname(os.path.abspath(__file__))
-    names = open(args[0]).readline().strip().split(",")[cc.META:]
+    names = cc.stat_names(args[0])
     clips = cc.load(args[0])
     cc.attach_sources(clips, args[1] if len(args) > 1 else "../shared/corpus/manifest.csv")
     family = cc.read_pairs(os.path.join(here, "families.csv"), "system", "family")
