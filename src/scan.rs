@@ -268,14 +268,14 @@ impl Scanner {
             .segments
             .iter()
             .map(|s| {
-                let (score, note) = match &s.stats {
-                    Some(stats) => {
-                        let logit = self.model.logit(stats);
+                let (score, note) = match (&s.stats, &s.dynamics) {
+                    (Some(stats), Some(dynamics)) => {
+                        let logit = self.model.logit(stats, dynamics.view());
                         weighted += s.speech_s * logit;
                         weight += s.speech_s;
                         (Some(sigmoid(logit)), None)
                     }
-                    None => (
+                    _ => (
                         None,
                         Some(format!(
                             "too little speech ({:.2} s < {:.2} s)",

@@ -5,10 +5,12 @@
 
 use std::collections::VecDeque;
 
+use ndarray::Array2;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::features::cepstrum::deltas;
+use crate::features::delta::{DELTA_WIDTH, delta};
 use crate::features::{FeatureConfig, FrameFeatures, VOICED};
 use crate::vad::{NoiseFloor, VadConfig, speech_mask};
 
@@ -75,6 +77,8 @@ pub struct SegmentFeatures {
     pub speech_ratio: f64,
     /// Pooled statistics, or `None` when there is too little speech to score.
     pub stats: Option<Vec<f32>>,
+    /// The speech frames' cepstral dynamics ([`frame_dynamics`]), present with `stats`.
+    pub dynamics: Option<Array2<f32>>,
 }
 
 /// Streaming segmenter: push frames, collect pooled segments.
@@ -157,14 +161,16 @@ impl Segmenter {
         let n_speech = mask.iter().filter(|&&m| m).count();
         let hop = self.feat.hop_s();
         let speech_s = n_speech as f64 * hop;
-        let stats = (speech_s >= self.seg.min_speech_s && n_speech >= 2)
-            .then(|| pool(local, &mask, &self.feat));
+        let scored = speech_s >= self.seg.min_speech_s && n_speech >= 2;
+        let stats = scored.then(|| pool(local, &mask, &self.feat));
+        let dynamics = scored.then(|| frame_dynamics(local, &mask, &self.feat));
         self.out.push(SegmentFeatures {
             start_s: start as f64 * hop,
             end_s: (start + self.seg_frames) as f64 * hop,
             speech_s,
             speech_ratio: n_speech as f64 / local.len() as f64,
             stats,
+            dynamics,
         });
     }
 }
@@ -253,6 +259,38 @@ pub fn pool(frames: &[FrameFeatures], mask: &[bool], feat: &FeatureConfig) -> Ve
     out.extend(voiced_mean_std(frames, &voiced, flat + 3));
     out.extend(ltas_fine_structure(frames, &idx));
     out
+}
+
+/// Every how many speech frames [`frame_dynamics`] keeps one: neighbouring frames' dynamics
+/// overlap through the delta window, and a segment's mean log-likelihood needs no more, while
+/// every kept frame is held in memory until its segment is scored.
+pub const DYNAMICS_STRIDE: usize = 2;
+
+/// The cepstral dynamics of a segment's speech frames, one row per [`DYNAMICS_STRIDE`]-th frame:
+/// the first and second derivatives of c0..c(n-1) by [`delta`] over [`DELTA_WIDTH`] frames (90
+/// ms) of the speech frames joined, so pauses do not reach them. Only how the cepstra move (c0's
+/// movement is the level's), not the cepstra themselves, which describe the voice and the
+/// channel; the frame model of real speech reads these ([`crate::model::frame_gmm`]).
+pub fn frame_dynamics(
+    frames: &[FrameFeatures],
+    mask: &[bool],
+    feat: &FeatureConfig,
+) -> Array2<f32> {
+    let dim = feat.n_ceps;
+    let speech: Vec<usize> = (0..frames.len()).filter(|&i| mask[i]).collect();
+    let ceps = Array2::from_shape_fn((speech.len(), dim), |(t, j)| frames[speech[t]].values[j]);
+    let (Ok(d), Ok(dd)) = (delta(&ceps, 1, DELTA_WIDTH), delta(&ceps, 2, DELTA_WIDTH)) else {
+        // Fewer speech frames than the window: no dynamics.
+        return Array2::zeros((0, 2 * dim));
+    };
+    let rows: Vec<usize> = (0..speech.len()).step_by(DYNAMICS_STRIDE).collect();
+    Array2::from_shape_fn((rows.len(), 2 * dim), |(r, j)| {
+        if j < dim {
+            d[[rows[r], j]]
+        } else {
+            dd[[rows[r], j - dim]]
+        }
+    })
 }
 
 /// Mean and (population) standard deviation of `values`, accumulated in double precision (the
@@ -375,6 +413,38 @@ mod tests {
         let (segs, speech_s) = run(&e, &SegmentConfig::default());
         assert!(segs[0].stats.is_none());
         assert!((speech_s - 0.5).abs() < 1e-9);
+    }
+
+    #[test]
+    fn frame_dynamics_are_the_slopes_of_the_speech_frames_cepstra() {
+        // c_j rises by j per frame; a pause in the middle is skipped, so the speech frames join
+        // into one steady ramp. Deltas read the slope j, delta-deltas 0 away from the ends.
+        let feat = FeatureConfig::default();
+        let frames: Vec<FrameFeatures> = (0..40)
+            .map(|t| FrameFeatures {
+                energy_db: -20.0,
+                values: (0..feat.frame_dim())
+                    .map(|j| {
+                        if t < 20 {
+                            (t * j) as f32
+                        } else {
+                            ((t - 5) * j) as f32
+                        }
+                    })
+                    .collect(),
+                log_power: Vec::new(),
+            })
+            .collect();
+        let mask: Vec<bool> = (0..40).map(|t| !(20..25).contains(&t)).collect();
+        let d = frame_dynamics(&frames, &mask, &feat);
+        let dim = feat.n_ceps;
+        assert_eq!(d.dim(), (35usize.div_ceil(DYNAMICS_STRIDE), 2 * dim));
+        for row in d.rows().into_iter().skip(2).take(10) {
+            for j in 0..dim {
+                assert!((row[j] - j as f32).abs() < 1e-4, "{row}");
+                assert!(row[dim + j].abs() < 1e-4, "{row}");
+            }
+        }
     }
 
     #[test]

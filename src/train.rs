@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use ndarray::Array2;
+use ndarray::{Array2, ArrayView2, Axis, concatenate};
 use rayon::prelude::*;
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -14,12 +14,15 @@ use sha2::{Digest, Sha256};
 use crate::augment::{add_test_noise, degrade, gsm_channel, mp3_copy, telephone};
 use crate::dataset::{Clip, Label};
 use crate::error::{Error, Result};
+use crate::features::FeatureConfig;
 use crate::model::calibration::Platt;
 use crate::model::classifier::{Classifier, ClassifierKind, Fusion, LogisticOneClass};
+use crate::model::frame_gmm::{DiagonalGmm, FrameTerm, GmmConfig};
 use crate::model::gaussian::RealSpeechGaussian;
 use crate::model::logistic::{LogisticRegression, Standardizer};
 use crate::model::mlp::{Mlp, MlpConfig};
-use crate::model::{MODEL_FORMAT, MODEL_FORMAT_VERSION, ModelFile};
+use crate::model::weighted_mean_spread;
+use crate::model::{MODEL_FORMAT, MODEL_FORMAT_VERSION, ModelFile, segment_logit};
 use crate::pipeline::{AnalysisConfig, analyze_samples, load_mono};
 use crate::segment::{one_class_inputs, stat_names};
 
@@ -68,13 +71,15 @@ impl Condition {
 pub const TRAINING_CONDITIONS: [Condition; 3] =
     [Condition::Clean, Condition::Telephone, Condition::Degraded];
 
-/// One scored segment's pooled statistics and speech time.
+/// One scored segment's pooled statistics, frame dynamics and speech time.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SegmentStats {
     /// Seconds of speech (the segment's weight in a clip's score).
     pub speech_s: f64,
     /// Pooled statistics.
     pub stats: Vec<f32>,
+    /// The speech frames' cepstral dynamics ([`crate::segment::frame_dynamics`]).
+    pub dynamics: Array2<f32>,
 }
 
 /// A clip's segments under each [`Condition`] (indexed by `Condition as usize`).
@@ -89,10 +94,8 @@ pub struct ClipFeatures {
 pub struct TrainConfig {
     /// Feature and segment settings.
     pub analysis: AnalysisConfig,
-    /// The model type.
-    pub classifier: ClassifierKind,
-    /// L2 penalty on the classifier's weights (on standardised features).
-    pub l2: f64,
+    /// The model type, its penalty and the frame model beside it.
+    pub fit: FitSettings,
     /// Folds for out-of-fold calibration.
     pub folds: usize,
     /// Seed of the augmentation (telephone band edge, crop, gain, noise).
@@ -103,8 +106,7 @@ impl Default for TrainConfig {
     fn default() -> Self {
         Self {
             analysis: AnalysisConfig::default(),
-            classifier: ClassifierKind::default(),
-            l2: 10.0,
+            fit: FitSettings::new(&AnalysisConfig::default().features),
             folds: 5,
             seed: 0,
         }
@@ -153,9 +155,10 @@ fn clip_features(
             .segments
             .into_iter()
             .filter_map(|s| {
-                s.stats.map(|stats| SegmentStats {
+                Some(SegmentStats {
                     speech_s: s.speech_s,
-                    stats,
+                    stats: s.stats?,
+                    dynamics: s.dynamics?,
                 })
             })
             .collect())
@@ -189,12 +192,20 @@ pub struct Fitted {
     pub standardizer: Standardizer,
     /// The classifier.
     pub classifier: Classifier,
+    /// The frame model of real speech added to the classifier's score, if any.
+    pub frame: Option<FrameTerm>,
 }
 
 impl Fitted {
     /// Raw log-odds of one segment.
-    pub fn segment_logit(&self, stats: &[f32]) -> f64 {
-        self.classifier.logit(&self.standardizer.apply(stats))
+    pub fn segment_logit(&self, s: &SegmentStats) -> f64 {
+        segment_logit(
+            &self.standardizer,
+            &self.classifier,
+            self.frame.as_ref(),
+            &s.stats,
+            s.dynamics.view(),
+        )
     }
 
     /// A clip's raw log-odds: the speech-weighted mean over its segments (as `scan` aggregates).
@@ -203,7 +214,7 @@ impl Fitted {
         (total > 0.0).then(|| {
             segments
                 .iter()
-                .map(|s| s.speech_s * self.segment_logit(&s.stats))
+                .map(|s| s.speech_s * self.segment_logit(s))
                 .sum::<f64>()
                 / total
         })
@@ -216,15 +227,11 @@ impl Fitted {
 /// generator's. Real speech is balanced over its recording sources (`corpus`) more gently: a
 /// source's share of the bonafide half grows with the square root of its clip count, so one large
 /// source does not define "real" and a source of two clips does not outweigh it either.
-fn rows<'a>(
-    clips: &[Clip],
-    feats: &'a [ClipFeatures],
-    selected: &[usize],
-) -> (Vec<&'a [f32]>, Vec<f64>, Vec<f64>) {
+fn rows<'a>(clips: &[Clip], feats: &'a [ClipFeatures], selected: &[usize]) -> Rows<'a> {
     let per_system = clips_per(clips, selected, Label::Spoof, |c| &c.system);
     let n_systems = per_system.len().max(1);
     let bona_weight = bonafide_weights(clips, selected);
-    let (mut x, mut y, mut w) = (Vec::new(), Vec::new(), Vec::new());
+    let mut r = Rows::default();
     for &i in selected {
         let spoof = clips[i].label == Label::Spoof;
         let class_w = if spoof {
@@ -233,19 +240,31 @@ fn rows<'a>(
             0.5 * bona_weight[clips[i].corpus.as_str()]
         };
         let copies = TRAINING_CONDITIONS.len() as f64;
-        for segs in TRAINING_CONDITIONS.map(|c| &feats[i].conditions[c as usize]) {
+        for cond in TRAINING_CONDITIONS {
+            let segs = &feats[i].conditions[cond as usize];
             for s in segs {
-                x.push(s.stats.as_slice());
-                y.push(if spoof { 1.0 } else { 0.0 });
-                w.push(class_w / segs.len() as f64 / copies);
+                r.segs.push(s);
+                r.y.push(if spoof { 1.0 } else { 0.0 });
+                r.w.push(class_w / segs.len() as f64 / copies);
+                r.clean.push(cond == Condition::Clean);
             }
         }
     }
     // Scale weights to sum to the number of rows so the L2 penalty has a stable meaning.
-    let total: f64 = w.iter().sum();
-    let n = w.len() as f64;
-    w.iter_mut().for_each(|v| *v *= n / total);
-    (x, y, w)
+    let total: f64 = r.w.iter().sum();
+    let n = r.w.len() as f64;
+    r.w.iter_mut().for_each(|v| *v *= n / total);
+    r
+}
+
+/// Training rows ([`rows`]): segments, labels (1 = synthetic), weights, and which rows are of
+/// the clean copies.
+#[derive(Default)]
+struct Rows<'a> {
+    segs: Vec<&'a SegmentStats>,
+    y: Vec<f64>,
+    w: Vec<f64>,
+    clean: Vec<bool>,
 }
 
 /// Weight of one real clip of each source among the `selected` clips, summing to 1 over them:
@@ -276,28 +295,63 @@ fn clips_per<'a>(
     counts
 }
 
-/// Fits standardiser and a classifier of `kind` on the clips in `selected`; a one-class part
-/// reads the statistics `one_class_inputs` selects ([`one_class_inputs`]).
+/// What [`fit`] fits besides the rows: the model type, its penalty, the statistics a one-class
+/// part reads and the weight of the frame model of real speech.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FitSettings {
+    /// The classifier on pooled statistics.
+    pub kind: ClassifierKind,
+    /// L2 penalty on the classifier's weights (on standardised statistics).
+    pub l2: f64,
+    /// The statistics a one-class part reads ([`one_class_inputs`]).
+    pub one_class_inputs: Vec<bool>,
+    /// Spread of the frame model's term on the training rows, as a multiple of the
+    /// classifier's (0: no frame model).
+    pub frame_weight: f64,
+}
+
+impl FitSettings {
+    /// The shipped model's settings, for statistics of features made with `feat`.
+    pub fn new(feat: &FeatureConfig) -> Self {
+        Self {
+            kind: ClassifierKind::default(),
+            l2: 10.0,
+            one_class_inputs: one_class_inputs(feat),
+            frame_weight: FRAME_WEIGHT,
+        }
+    }
+}
+
+/// The shipped model's frame weight: none. At 0.5 (the weight the scikit-learn trial chose) the
+/// frame model made held-out families worse in `eval` (model card, "Tried after 1.11.0").
+pub const FRAME_WEIGHT: f64 = 0.0;
+
+/// Real frames the frame model is fitted on, shared equally among the real training clips.
+const FRAME_MODEL_FRAMES: usize = 40_000;
+
+/// At most this many training rows set the frame term's offset and spread.
+const SPREAD_ROWS: usize = 1_000;
+
+/// Fits standardiser and classifier on the clips in `selected`, and the frame model beside it
+/// if `settings` asks for one.
 pub fn fit(
     clips: &[Clip],
     feats: &[ClipFeatures],
     selected: &[usize],
-    l2: f64,
-    kind: ClassifierKind,
-    one_class_inputs: &[bool],
+    settings: &FitSettings,
 ) -> Result<Fitted> {
-    let (x, y, w) = rows(clips, feats, selected);
+    let Rows { segs, y, w, clean } = rows(clips, feats, selected);
     let has_both = y.contains(&1.0) && y.contains(&0.0);
     if !has_both {
         return Err(Error::Config(
             "training needs scored segments of both bonafide and spoof clips".into(),
         ));
     }
-    let d = x[0].len();
-    let mut m = Array2::<f64>::zeros((x.len(), d));
-    for (mut row, src) in m.rows_mut().into_iter().zip(&x) {
+    let d = segs[0].stats.len();
+    let mut m = Array2::<f64>::zeros((segs.len(), d));
+    for (mut row, src) in m.rows_mut().into_iter().zip(&segs) {
         row.iter_mut()
-            .zip(src.iter())
+            .zip(src.stats.iter())
             .for_each(|(a, &b)| *a = b as f64);
     }
     let standardizer = Standardizer::fit(m.view());
@@ -310,6 +364,7 @@ pub fn fit(
             *v = (*v - mean) / scale;
         }
     }
+    let l2 = settings.l2;
     let logistic = || LogisticRegression::fit(m.view(), &y, &w, l2);
     let mlp = || {
         let cfg = MlpConfig {
@@ -318,16 +373,17 @@ pub fn fit(
         };
         Mlp::fit(m.view(), &y, &w, &cfg)
     };
+    let inputs = &settings.one_class_inputs;
     let gaussian = || {
-        RealSpeechGaussian::fit(m.view(), &y, &w, one_class_inputs).ok_or_else(|| {
+        RealSpeechGaussian::fit(m.view(), &y, &w, inputs).ok_or_else(|| {
             Error::Config(format!(
                 "no Gaussian of real speech can be fitted to {} of {d} statistics",
-                one_class_inputs.iter().filter(|&&u| u).count()
+                inputs.iter().filter(|&&u| u).count()
             ))
         })
     };
     let classifier =
-        match kind {
+        match settings.kind {
             ClassifierKind::Logistic => Classifier::Logistic(logistic()),
             ClassifierKind::Mlp => Classifier::Mlp(mlp()),
             ClassifierKind::Fusion => Classifier::Fusion(Fusion {
@@ -339,10 +395,96 @@ pub fn fit(
                 LogisticOneClass::new(logistic(), gaussian()?, m.view(), &w),
             ),
         };
+    let frame = if settings.frame_weight > 0.0 {
+        let gmm = fit_frame_gmm(clips, feats, selected)?;
+        let clean_rows: Vec<usize> = (0..segs.len()).filter(|&i| clean[i]).collect();
+        Some(frame_term(
+            gmm,
+            &clean_rows,
+            |i| {
+                let z = m.row(i);
+                let ll = segs[i].dynamics.view();
+                (
+                    classifier.logit(z.as_slice().expect("standard layout")),
+                    ll,
+                    w[i],
+                )
+            },
+            settings.frame_weight,
+        ))
+    } else {
+        None
+    };
     Ok(Fitted {
         standardizer,
         classifier,
+        frame,
     })
+}
+
+/// A frame mixture of real speech's dynamics, fitted on [`FRAME_MODEL_FRAMES`] frames spread
+/// evenly over the clean copies of the real clips in `selected` (every clip alike; no telephone
+/// or degraded frame, so the mixture describes speech, not the training channels).
+fn fit_frame_gmm(
+    clips: &[Clip],
+    feats: &[ClipFeatures],
+    selected: &[usize],
+) -> Result<DiagonalGmm> {
+    let clean: Vec<Array2<f32>> = selected
+        .iter()
+        .filter(|&&i| clips[i].label == Label::Bonafide)
+        .filter_map(|&i| {
+            let segs = &feats[i].conditions[Condition::Clean as usize];
+            let views: Vec<ArrayView2<'_, f32>> = segs.iter().map(|s| s.dynamics.view()).collect();
+            concatenate(Axis(0), &views).ok()
+        })
+        .filter(|x| x.nrows() > 0)
+        .collect();
+    let per = (FRAME_MODEL_FRAMES / clean.len().max(1)).max(1);
+    let sampled: Vec<ArrayView2<'_, f32>> = clean
+        .iter()
+        .map(|x| {
+            let step = (x.nrows() / per).max(1);
+            let kept = x.slice(ndarray::s![..;step, ..]);
+            let n = kept.nrows().min(per);
+            kept.slice_move(ndarray::s![..n, ..])
+        })
+        .collect();
+    let frames = concatenate(Axis(0), &sampled).unwrap_or_default();
+    DiagonalGmm::fit(frames.view(), &GmmConfig::default()).ok_or_else(|| {
+        Error::Config(format!(
+            "no frame model of real speech can be fitted to {} frames",
+            frames.nrows()
+        ))
+    })
+}
+
+/// The frame term of `gmm`, centred and scaled on up to [`SPREAD_ROWS`] of the training rows
+/// `candidates` so that its spread is `weight` times that of the classifier's score. `row(i)`
+/// gives a row's classifier score, frame dynamics and weight. The rows are those of the clean
+/// copies: the degraded copies' noise moves the frame model's score far more than it moves
+/// speech, and would set its scale by the noise.
+fn frame_term<'a>(
+    gmm: DiagonalGmm,
+    candidates: &[usize],
+    row: impl Fn(usize) -> (f64, ArrayView2<'a, f32>, f64) + Sync,
+    weight: f64,
+) -> FrameTerm {
+    let step = (candidates.len() / SPREAD_ROWS).max(1);
+    let picked: Vec<usize> = candidates.iter().copied().step_by(step).collect();
+    let scored: Vec<(f64, f64, f64)> = picked
+        .par_iter()
+        .map(|&i| {
+            let (score, dynamics, w) = row(i);
+            let ll = gmm.mean_log_likelihood(dynamics).unwrap_or(0.0);
+            (-ll, score, w)
+        })
+        .collect();
+    let column = |f: fn(&(f64, f64, f64)) -> f64| scored.iter().map(f).collect::<Vec<f64>>();
+    let w = column(|r| r.2);
+    let (offset, spread) = weighted_mean_spread(&column(|r| r.0), &w);
+    let (_, classifier_spread) = weighted_mean_spread(&column(|r| r.1), &w);
+    FrameTerm::new(gmm, offset, spread / (weight * classifier_spread))
 }
 
 /// Fold of a clip for grouped cross-validation: spoofs by generator, bonafide by speaker, so a
@@ -384,10 +526,8 @@ pub fn fit_calibrated(
     clips: &[Clip],
     feats: &[ClipFeatures],
     selected: &[usize],
-    l2: f64,
     k: usize,
-    kind: ClassifierKind,
-    one_class_inputs: &[bool],
+    settings: &FitSettings,
 ) -> Result<Calibrated> {
     let systems: Vec<&str> = clips_per(clips, selected, Label::Spoof, |c| &c.system)
         .into_keys()
@@ -401,15 +541,15 @@ pub fn fit_calibrated(
         if test.is_empty() || train.is_empty() {
             continue;
         }
-        let fitted = fit(clips, feats, &train, l2, kind, one_class_inputs)?;
-        let (x, yy, ww) = rows(clips, feats, &test);
-        raw.extend(x.iter().map(|s| fitted.segment_logit(s)));
-        y.extend(yy);
-        w.extend(ww);
+        let fitted = fit(clips, feats, &train, settings)?;
+        let test_rows = rows(clips, feats, &test);
+        raw.extend(test_rows.segs.iter().map(|s| fitted.segment_logit(s)));
+        y.extend(test_rows.y);
+        w.extend(test_rows.w);
     }
     Ok(Calibrated {
         calibration: Platt::fit(&raw, &y, &w),
-        fitted: fit(clips, feats, selected, l2, kind, one_class_inputs)?,
+        fitted: fit(clips, feats, selected, settings)?,
     })
 }
 
@@ -429,15 +569,7 @@ pub fn train_model(
     let Calibrated {
         fitted,
         calibration,
-    } = fit_calibrated(
-        clips,
-        feats,
-        selected,
-        cfg.l2,
-        k,
-        cfg.classifier,
-        &one_class_inputs(&cfg.analysis.features),
-    )?;
+    } = fit_calibrated(clips, feats, selected, k, &cfg.fit)?;
     let sources = clips_per(clips, selected, Label::Bonafide, |c| &c.corpus);
     let n_bona: usize = sources.values().sum();
     let mut training = json!({
@@ -454,15 +586,24 @@ pub fn train_model(
             "degraded: crop to 60-100 % (at least 3 s), noise with 1/f^a spectrum (a in 0..2) at 10-30 dB SNR, gain -20..+6 dB with clipping, half of them also through a telephone channel (that one or GSM 06.10 at 8 kHz, libgsm, in equal shares) and, independently, half through a simulated lossy coder (STFT 512/256, low-pass at 5-7.5 kHz, components 30-50 dB below the frame's strongest dropped, magnitudes quantised in 1-6 dB steps)"
         ],
         "augmentation_seed": cfg.seed,
-        "l2": cfg.l2,
+        "l2": cfg.fit.l2,
         "calibration_folds": k,
         "segment": cfg.analysis.segments,
         "voxguard_version": env!("CARGO_PKG_VERSION"),
     });
-    if cfg.classifier == ClassifierKind::LogisticOneClass {
+    if cfg.fit.kind == ClassifierKind::LogisticOneClass {
         training["one_class_weight"] = json!(LogisticOneClass::ONE_CLASS_WEIGHT);
     }
-    if matches!(cfg.classifier, ClassifierKind::Mlp | ClassifierKind::Fusion) {
+    if let Some(frame) = &fitted.frame {
+        training["frame_model"] = json!({
+            "inputs": "first and second derivatives (Savitzky-Golay, 9 frames) of LFCC c0..c19 over the joined speech frames of each segment, every second frame",
+            "training_frames": FRAME_MODEL_FRAMES,
+            "frames_from": "clean copies of the real clips, every clip alike",
+            "components": frame.gmm.components(),
+            "weight": cfg.fit.frame_weight,
+        });
+    }
+    if matches!(cfg.fit.kind, ClassifierKind::Mlp | ClassifierKind::Fusion) {
         let m = MlpConfig::default();
         training["mlp"] = json!({
             "hidden_units": m.hidden,
@@ -475,7 +616,7 @@ pub fn train_model(
     Ok(ModelFile {
         format: MODEL_FORMAT.into(),
         format_version: MODEL_FORMAT_VERSION,
-        name: match cfg.classifier {
+        name: match cfg.fit.kind {
             ClassifierKind::Logistic => "voxguard-lfcc-logreg",
             ClassifierKind::Mlp => "voxguard-lfcc-mlp",
             ClassifierKind::Fusion => "voxguard-lfcc-logreg-mlp",
@@ -487,12 +628,13 @@ pub fn train_model(
         description: format!(
             "{} on pooled LFCC, band-energy and flatness statistics of 4 s speech segments; \
              Platt-calibrated on generator- and speaker-held-out folds",
-            cfg.classifier.description()
+            cfg.fit.kind.description()
         ),
         stats: stat_names(&cfg.analysis.features),
         features: cfg.analysis.features.clone(),
         standardizer: fitted.standardizer,
         classifier: fitted.classifier,
+        frame_model: fitted.frame,
         calibration,
         training,
     })

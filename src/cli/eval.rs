@@ -9,6 +9,7 @@ use anyhow::Context;
 use clap::{Args, ValueEnum};
 use serde_json::{Value, json};
 
+use super::train::FitArgs;
 use voxguard::dataset::Clip;
 use voxguard::eval::metrics::ReliabilityBin;
 use voxguard::eval::{
@@ -20,10 +21,7 @@ use voxguard::model::classifier::ClassifierKind;
 use voxguard::pipeline::AnalysisConfig;
 use voxguard::plot::det::{DetCurve, DetFigure};
 use voxguard::plot::{ImageFormat, render};
-use voxguard::segment::one_class_inputs;
-use voxguard::train::{
-    Calibrated, ClipFeatures, Condition, Fitted, TRAINING_CONDITIONS, TrainConfig,
-};
+use voxguard::train::{Calibrated, ClipFeatures, Condition, Fitted, TRAINING_CONDITIONS};
 
 use super::train::load_features;
 use super::{set_jobs, write_atomically};
@@ -71,12 +69,9 @@ pub struct EvalArgs {
     /// [default: the built-in models/voices.csv].
     #[arg(long, requires = "hold_out_voices")]
     voices: Option<PathBuf>,
-    /// Classifier of the models trained by `--cv` [default: the shipped model's type].
-    #[arg(long, value_enum, default_value_t = ClassifierKind::default())]
-    classifier: ClassifierKind,
-    /// L2 penalty for the models trained by `--cv`.
-    #[arg(long, default_value_t = TrainConfig::default().l2)]
-    l2: f64,
+    /// The fold models of `--cv` [default: the shipped model's settings].
+    #[command(flatten)]
+    fit: FitArgs,
     /// Seed of the real-speaker folds of `--cv` and of the telephone and degraded copies (0 gives
     /// the figures the model card reports). `--seeds` varies the folds; the copies come from the
     /// first seed.
@@ -224,6 +219,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
                 fitted: Fitted {
                     standardizer: model.file.standardizer.clone(),
                     classifier: model.file.classifier.clone(),
+                    frame: model.file.frame_model.clone(),
                 },
                 calibration: model.file.calibration,
             };
@@ -243,7 +239,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
             let (clips, feats) =
                 load_features(&args.manifest, &analysis, args.seed, &wanted, args.quiet)?;
             // The one-class part reads the statistics of the features just extracted.
-            let one_class = one_class_inputs(&analysis.features);
+            let fit = args.fit.settings(&analysis.features);
             // Held-out voices: every clip's speaker becomes its voice, once for all seeds.
             let clips = if args.hold_out_voices {
                 let (text, source) = mapping(&args.voices, BUILTIN_VOICES, "voices")?;
@@ -270,13 +266,11 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
             let outcomes = (args.seed..args.seed + args.seeds)
                 .map(|seed| {
                     let cfg = CvConfig {
-                        l2: args.l2,
                         k: 5,
                         seed,
                         copy: args.copy.condition(),
-                        classifier: args.classifier,
+                        fit: fit.clone(),
                         hold_out_voices: args.hold_out_voices,
-                        one_class_inputs: one_class.clone(),
                     };
                     cross_validate(cv, &clips, &feats, &families, &cfg, args.copy)
                 })
@@ -286,7 +280,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
             } else {
                 title.to_string()
             };
-            let title = match args.classifier {
+            let title = match args.fit.classifier() {
                 kind if kind == ClassifierKind::default() => title,
                 kind => format!("{title} [classifier: {}]", kind.description()),
             };

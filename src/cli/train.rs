@@ -8,13 +8,15 @@ use clap::Args;
 use serde_json::json;
 
 use voxguard::dataset::{Clip, read_manifest};
+use voxguard::features::FeatureConfig;
 use voxguard::model::Model;
 use voxguard::model::classifier::ClassifierKind;
 use voxguard::pipeline::AnalysisConfig;
 use voxguard::scan::sha256_file;
 use voxguard::segment::stat_names;
 use voxguard::train::{
-    ClipFeatures, Condition, TRAINING_CONDITIONS, TrainConfig, extract, train_model,
+    ClipFeatures, Condition, FRAME_WEIGHT, FitSettings, TRAINING_CONDITIONS, TrainConfig, extract,
+    train_model,
 };
 
 use super::{progress, set_jobs, write_atomically};
@@ -31,14 +33,8 @@ pub struct TrainArgs {
     /// Generators to leave out of training, comma-separated.
     #[arg(long, value_delimiter = ',')]
     exclude_systems: Vec<String>,
-    /// Model type: a logistic regression, a 16-unit MLP, the mean log-odds of both, a one-class
-    /// Gaussian of real speech, or the logistic regression plus that Gaussian (the shipped type;
-    /// see models/README.md).
-    #[arg(long, value_enum, default_value_t = ClassifierKind::default())]
-    classifier: ClassifierKind,
-    /// L2 penalty on the classifier's weights.
-    #[arg(long, default_value_t = TrainConfig::default().l2)]
-    l2: f64,
+    #[command(flatten)]
+    fit: FitArgs,
     /// Seed of the augmentation (telephone band edge, crop, gain, noise); 0 gives the shipped
     /// model.
     #[arg(long, default_value_t = 0)]
@@ -58,13 +54,48 @@ pub struct TrainArgs {
     quiet: bool,
 }
 
+/// The model type and what is fitted beside it (`train`, and `eval --cv` for its fold models).
+#[derive(Args, Debug)]
+pub struct FitArgs {
+    /// Model type: a logistic regression, a 16-unit MLP, the mean log-odds of both, a one-class
+    /// Gaussian of real speech, or the logistic regression plus that Gaussian (the shipped type;
+    /// see models/README.md).
+    #[arg(long, value_enum, default_value_t = ClassifierKind::default())]
+    classifier: ClassifierKind,
+    /// L2 penalty on the classifier's weights.
+    #[arg(long, default_value_t = FitSettings::new(&FeatureConfig::default()).l2)]
+    l2: f64,
+    /// Weight of the frame model of real speech (a mixture of its cepstral dynamics) beside the
+    /// classifier, as a share of the classifier's spread; 0 fits none.
+    #[arg(long, default_value_t = FRAME_WEIGHT)]
+    frame_weight: f64,
+}
+
+impl FitArgs {
+    /// The settings for statistics of features made with `feat`.
+    pub fn settings(&self, feat: &FeatureConfig) -> FitSettings {
+        FitSettings {
+            kind: self.classifier,
+            l2: self.l2,
+            frame_weight: self.frame_weight,
+            ..FitSettings::new(feat)
+        }
+    }
+
+    /// The model type.
+    pub fn classifier(&self) -> ClassifierKind {
+        self.classifier
+    }
+}
+
 /// Trains and writes the model.
 pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
     set_jobs(args.jobs)?;
+    let analysis = AnalysisConfig::default();
     let cfg = TrainConfig {
-        classifier: args.classifier,
-        l2: args.l2,
+        fit: args.fit.settings(&analysis.features),
         seed: args.seed,
+        analysis,
         ..TrainConfig::default()
     };
     let (clips, feats) = load_features(

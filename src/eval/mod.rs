@@ -13,8 +13,7 @@ use serde::Serialize;
 
 use crate::dataset::{Clip, Label};
 use crate::error::{Error, Result};
-use crate::model::classifier::ClassifierKind;
-use crate::train::{Calibrated, ClipFeatures, Condition, fit_calibrated, stable_hash};
+use crate::train::{Calibrated, ClipFeatures, Condition, FitSettings, fit_calibrated, stable_hash};
 
 /// Metrics of one generator (or family, or all pooled) against real speech, with counts.
 #[derive(Debug, Clone, Serialize)]
@@ -164,21 +163,17 @@ pub fn mean_metrics(name: &str, rows: &[SystemMetrics]) -> SystemMetrics {
 /// How cross-validation folds are drawn.
 #[derive(Debug, Clone)]
 pub struct CvConfig {
-    /// L2 penalty of every fold model.
-    pub l2: f64,
     /// Folds of real speakers.
     pub k: usize,
     /// Changes which real speakers share a fold (0 is the recorded default).
     pub seed: u64,
     /// The copy scored beside the clean clips: telephone or noisy.
     pub copy: Condition,
-    /// The classifier every fold model uses.
-    pub classifier: ClassifierKind,
+    /// What every fold model fits (model type, penalty, frame model).
+    pub fit: FitSettings,
     /// Also remove from training the voices (speakers) of the held-out group's synthetic clips,
     /// real and synthetic alike, so a model never hears a voice it is tested on.
     pub hold_out_voices: bool,
-    /// The statistics a one-class part reads ([`crate::segment::one_class_inputs`]).
-    pub one_class_inputs: Vec<bool>,
 }
 
 /// The real-speaker fold of a clip under `seed`.
@@ -307,15 +302,7 @@ fn run_fold(
     cv: &CvConfig,
 ) -> Result<[ScoreSet; 2]> {
     let mut sets: [ScoreSet; 2] = Default::default();
-    let model = fit_calibrated(
-        clips,
-        feats,
-        train,
-        cv.l2,
-        cv.k,
-        cv.classifier,
-        &cv.one_class_inputs,
-    )?;
+    let model = fit_calibrated(clips, feats, train, cv.k, &cv.fit)?;
     score_clips(&model, keyed, feats, test, cv.copy, &mut sets);
     Ok(sets)
 }
@@ -416,6 +403,16 @@ impl Voices {
 mod tests {
     use super::*;
 
+    /// Settings of a fold model the folding tests never fit.
+    fn settings() -> FitSettings {
+        FitSettings {
+            kind: crate::model::classifier::ClassifierKind::Logistic,
+            l2: 1.0,
+            one_class_inputs: Vec::new(),
+            frame_weight: 0.0,
+        }
+    }
+
     #[test]
     fn builtin_families_cover_the_five_kinds() {
         let f = Families::parse(BUILTIN_FAMILIES, "builtin").unwrap();
@@ -465,13 +462,11 @@ mod tests {
             clip(Label::Bonafide, "bonafide", "other"),
         ];
         let cv = |hold_out_voices| CvConfig {
-            l2: 1.0,
             k: 5,
             seed: 0,
             copy: Condition::Telephone,
-            classifier: ClassifierKind::Logistic,
+            fit: settings(),
             hold_out_voices,
-            one_class_inputs: Vec::new(),
         };
         // A fold that holds neither real speaker, so only `vocoder` is tested.
         let fold = (0..5)
@@ -498,13 +493,11 @@ mod tests {
             corpus: String::new(),
         };
         let cv = |seed| CvConfig {
-            l2: 1.0,
             k: 5,
             seed,
             copy: Condition::Telephone,
-            classifier: ClassifierKind::Logistic,
+            fit: settings(),
             hold_out_voices: false,
-            one_class_inputs: Vec::new(),
         };
         let speakers: Vec<Clip> = (0..50).map(|i| clip(&format!("spk{i}"))).collect();
         let folds = |seed| {

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::gaussian::RealSpeechGaussian;
 use super::logistic::LogisticRegression;
 use super::mlp::Mlp;
+use super::weighted_mean_spread;
 
 /// Which model type to fit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -142,16 +143,8 @@ impl LogisticOneClass {
     ) -> Self {
         let spread = |f: &dyn Fn(&[f64]) -> f64| {
             let s: Vec<f64> = z.rows().into_iter().map(|r| f(&r.to_vec())).collect();
-            let total: f64 = w.iter().sum();
-            let mean = s.iter().zip(w).map(|(v, w)| v * w).sum::<f64>() / total;
-            let var = s
-                .iter()
-                .zip(w)
-                .map(|(v, w)| w * (v - mean).powi(2))
-                .sum::<f64>()
-                / total;
             // A constant score keeps its scale of 1 rather than dividing by zero.
-            if var > 0.0 { var.sqrt() } else { 1.0 }
+            weighted_mean_spread(&s, w).1
         };
         let logistic_scale = spread(&|r| logistic.logit(r));
         let one_class_scale = spread(&|r| one_class.logit(r)) / Self::ONE_CLASS_WEIGHT;

@@ -5,6 +5,7 @@
 
 pub mod calibration;
 pub mod classifier;
+pub mod frame_gmm;
 pub mod gaussian;
 pub mod linalg;
 pub mod logistic;
@@ -12,6 +13,7 @@ pub mod mlp;
 
 use std::path::{Path, PathBuf};
 
+use ndarray::ArrayView2;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -20,6 +22,7 @@ use crate::features::FeatureConfig;
 use crate::segment::stat_names;
 use calibration::Platt;
 use classifier::Classifier;
+use frame_gmm::FrameTerm;
 use logistic::Standardizer;
 
 /// The `format` field every model file carries.
@@ -51,6 +54,10 @@ pub struct ModelFile {
     pub standardizer: Standardizer,
     /// The classifier on standardised statistics.
     pub classifier: Classifier,
+    /// A frame model of real speech whose term is added to the classifier's score (models
+    /// before 1.12.0 have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frame_model: Option<FrameTerm>,
     /// Calibration of the classifier's log-odds into a probability.
     pub calibration: Platt,
     /// How the model was trained (data, exclusions, counts), for provenance.
@@ -111,6 +118,15 @@ impl Model {
                 "statistics do not match its feature settings (expected {d})"
             )));
         }
+        let dynamics = 2 * file.features.n_ceps;
+        if let Some(frame) = &file.frame_model
+            && frame.gmm.inputs() != dynamics
+        {
+            return Err(bad(format!(
+                "frame model reads {} values per frame, its features give {dynamics}",
+                frame.gmm.inputs()
+            )));
+        }
         Ok(Self {
             sha256: hex(&Sha256::digest(bytes)),
             file,
@@ -123,16 +139,49 @@ impl Model {
         serde_json::to_string_pretty(file).expect("model serialises") + "\n"
     }
 
-    /// Uncalibrated classifier log-odds for one segment's pooled statistics.
-    pub fn raw_logit(&self, stats: &[f32]) -> f64 {
-        let z = self.file.standardizer.apply(stats);
-        self.file.classifier.logit(&z)
+    /// Uncalibrated log-odds for one segment's pooled statistics and frame dynamics.
+    pub fn raw_logit(&self, stats: &[f32], dynamics: ArrayView2<'_, f32>) -> f64 {
+        let f = &self.file;
+        segment_logit(
+            &f.standardizer,
+            &f.classifier,
+            f.frame_model.as_ref(),
+            stats,
+            dynamics,
+        )
     }
 
     /// Calibrated log-odds that the segment is synthetic.
-    pub fn logit(&self, stats: &[f32]) -> f64 {
-        self.file.calibration.logit(self.raw_logit(stats))
+    pub fn logit(&self, stats: &[f32], dynamics: ArrayView2<'_, f32>) -> f64 {
+        self.file.calibration.logit(self.raw_logit(stats, dynamics))
     }
+}
+
+/// Uncalibrated log-odds of one segment: the classifier on its standardised statistics, plus
+/// the frame model's term on its frame dynamics if there is a frame model.
+pub fn segment_logit(
+    standardizer: &Standardizer,
+    classifier: &Classifier,
+    frame: Option<&FrameTerm>,
+    stats: &[f32],
+    dynamics: ArrayView2<'_, f32>,
+) -> f64 {
+    let z = standardizer.apply(stats);
+    classifier.logit(&z) + frame.map_or(0.0, |f| f.score(dynamics))
+}
+
+/// Weighted mean and standard deviation of `values` (weights `w`); a spread of 0 becomes 1, so
+/// a constant score can divide another without a division by zero.
+pub fn weighted_mean_spread(values: &[f64], w: &[f64]) -> (f64, f64) {
+    let total: f64 = w.iter().sum();
+    let mean = values.iter().zip(w).map(|(v, w)| v * w).sum::<f64>() / total;
+    let var = values
+        .iter()
+        .zip(w)
+        .map(|(v, w)| w * (v - mean).powi(2))
+        .sum::<f64>()
+        / total;
+    (mean, if var > 0.0 { var.sqrt() } else { 1.0 })
 }
 
 /// Lower-case hex of a digest.
