@@ -163,7 +163,7 @@ impl Segmenter {
         let speech_s = n_speech as f64 * hop;
         let scored = speech_s >= self.seg.min_speech_s && n_speech >= 2;
         let stats = scored.then(|| pool(local, &mask, &self.feat));
-        let dynamics = scored.then(|| frame_dynamics(local, &mask, &self.feat));
+        let dynamics = scored.then(|| frame_dynamics(local, &self.feat));
         self.out.push(SegmentFeatures {
             start_s: start as f64 * hop,
             end_s: (start + self.seg_frames) as f64 * hop,
@@ -266,18 +266,30 @@ pub fn pool(frames: &[FrameFeatures], mask: &[bool], feat: &FeatureConfig) -> Ve
 /// every kept frame is held in memory until its segment is scored.
 pub const DYNAMICS_STRIDE: usize = 2;
 
-/// The cepstral dynamics of a segment's speech frames, one row per [`DYNAMICS_STRIDE`]-th frame:
-/// the first and second derivatives of c0..c(n-1) by [`delta`] over [`DELTA_WIDTH`] frames (90
-/// ms) of the speech frames joined, so pauses do not reach them. Only how the cepstra move (c0's
-/// movement is the level's), not the cepstra themselves, which describe the voice and the
-/// channel; the frame model of real speech reads these ([`crate::model::frame_gmm`]).
-pub fn frame_dynamics(
-    frames: &[FrameFeatures],
-    mask: &[bool],
-    feat: &FeatureConfig,
-) -> Array2<f32> {
+/// Frames more than this below a segment's loudest frame (or below -60 dBFS) are left out of
+/// its frame dynamics.
+pub const DYNAMICS_RANGE_DB: f32 = 30.0;
+
+/// The cepstral dynamics of a segment's loud frames, one row per [`DYNAMICS_STRIDE`]-th frame:
+/// the first and second derivatives of c0..c(n-1) by [`delta`] over [`DELTA_WIDTH`] frames of
+/// the frames within [`DYNAMICS_RANGE_DB`] of the segment's loudest, joined, so no derivative
+/// spans a dropped frame. The frames are chosen by level relative to the loudest, not by the
+/// speech mask: the mask's threshold follows the noise floor, which differs between real
+/// recordings and synthetic audio, and with it the frame model ranked held-out families worse
+/// (model card). Only how the cepstra move (c0's movement is the level's), not the cepstra
+/// themselves, which describe the voice and the channel; the frame model of real speech reads
+/// these ([`crate::model::frame_gmm`]).
+pub fn frame_dynamics(frames: &[FrameFeatures], feat: &FeatureConfig) -> Array2<f32> {
     let dim = feat.n_ceps;
-    let speech: Vec<usize> = (0..frames.len()).filter(|&i| mask[i]).collect();
+    let loudest = frames
+        .iter()
+        .map(|f| f.energy_db)
+        .fold(f32::NEG_INFINITY, f32::max);
+    let speech: Vec<usize> = (0..frames.len())
+        .filter(|&i| {
+            frames[i].energy_db > loudest - DYNAMICS_RANGE_DB && frames[i].energy_db > -60.0
+        })
+        .collect();
     let ceps = Array2::from_shape_fn((speech.len(), dim), |(t, j)| frames[speech[t]].values[j]);
     let (Ok(d), Ok(dd)) = (delta(&ceps, 1, DELTA_WIDTH), delta(&ceps, 2, DELTA_WIDTH)) else {
         // Fewer speech frames than the window: no dynamics.
@@ -416,13 +428,14 @@ mod tests {
     }
 
     #[test]
-    fn frame_dynamics_are_the_slopes_of_the_speech_frames_cepstra() {
-        // c_j rises by j per frame; a pause in the middle is skipped, so the speech frames join
-        // into one steady ramp. Deltas read the slope j, delta-deltas 0 away from the ends.
+    fn frame_dynamics_are_the_slopes_of_the_loud_frames_cepstra() {
+        // c_j rises by j per frame; five quiet frames in the middle (40 dB down) are skipped,
+        // so the loud frames join into one steady ramp. First derivatives read the slope j,
+        // second derivatives 0.
         let feat = FeatureConfig::default();
         let frames: Vec<FrameFeatures> = (0..40)
             .map(|t| FrameFeatures {
-                energy_db: -20.0,
+                energy_db: if (20..25).contains(&t) { -60.0 } else { -20.0 },
                 values: (0..feat.frame_dim())
                     .map(|j| {
                         if t < 20 {
@@ -435,14 +448,13 @@ mod tests {
                 log_power: Vec::new(),
             })
             .collect();
-        let mask: Vec<bool> = (0..40).map(|t| !(20..25).contains(&t)).collect();
-        let d = frame_dynamics(&frames, &mask, &feat);
+        let d = frame_dynamics(&frames, &feat);
         let dim = feat.n_ceps;
         assert_eq!(d.dim(), (35usize.div_ceil(DYNAMICS_STRIDE), 2 * dim));
-        for row in d.rows().into_iter().skip(2).take(10) {
+        for row in d.rows() {
             for j in 0..dim {
-                assert!((row[j] - j as f32).abs() < 1e-4, "{row}");
-                assert!(row[dim + j].abs() < 1e-4, "{row}");
+                assert!((row[j] - j as f32).abs() < 1e-3, "{row}");
+                assert!(row[dim + j].abs() < 1e-3, "{row}");
             }
         }
     }
