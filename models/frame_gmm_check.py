@@ -18,6 +18,11 @@ on (the telephone test copies go through the channel the training frames otherwi
 --extra-copy NAME MANIFEST2 STATS2 adds a test copy that nothing trains on: MANIFEST2 lists the
 same clips in the same order as other files (e.g. MP3 versions made with ffmpeg), STATS2 is
 `voxguard train --manifest MANIFEST2 ... --export-stats STATS2`; its EER is printed third.
+With --joined-deltas the deltas and delta-deltas are taken over the kept frames joined
+(Savitzky-Golay over 9 frames, as librosa's delta), not over all frames, so no delta spans a
+dropped pause: what `voxguard train` can compute over a segment's speech frames. --n-filters N
+and --win-length SAMPLES change the LFCC geometry (default 20 and 320; the shipped model's
+frame features use 30 and 400).
 
 With STATS_CSV (`voxguard train ... --export-stats STATS_CSV`) it also scores the same folds with
 a statistics model re-implemented in scikit-learn and prints the fusions `statistics + W x GMM
@@ -28,8 +33,9 @@ shipped type (`source_bias.shipped_type`, real sources weighed as `train` does).
 
 Usage:  python3 models/frame_gmm_check.py VOXGUARD_BINARY [MANIFEST] [--fmax HZ] [--stats STATS_CSV]
             [--recipe 1.8|1.11] [--dynamic] [--clean-only] [--extra-copy NAME MANIFEST2 STATS2]
+            [--joined-deltas] [--n-filters N] [--win-length SAMPLES]
         (defaults: ../shared/corpus/manifest.csv, FMAX 7000 like the shipped features, recipe 1.8)
-Needs:  ffmpeg, pip install numpy scikit-learn; about 8 minutes on 2 cores (15 with --stats).
+Needs:  ffmpeg, pip install numpy scipy scikit-learn; about 8 minutes on 2 cores (15 with --stats).
 """
 
 import collections
@@ -42,6 +48,7 @@ import warnings
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+from scipy.signal import savgol_filter
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture
 
@@ -56,27 +63,37 @@ DYNAMIC = slice(19, None)  # after c1-c19: the deltas and delta-deltas
 WEIGHTS = (0.5, 1, 2, 4)
 
 
-def features(binary, audio, out, fmax):
-    common = ["--win-length", "320", "--out"]
-    subprocess.run([binary, "features", "--kind", "lfcc", "--deltas", "2", "--n-filters", "20",
-                    "--n-coeffs", "20", "--top-db", "0", "--fmax", str(fmax), *common,
+def features(binary, audio, out, feat):
+    """Frames of `audio` kept as speech: c1-c19, then the deltas and delta-deltas of c0-c19."""
+    common = ["--win-length", str(feat["win_length"]), "--out"]
+    subprocess.run([binary, "features", "--kind", "lfcc", "--deltas",
+                    "0" if feat["joined"] else "2", "--n-filters", str(feat["n_filters"]),
+                    "--n-coeffs", "20", "--top-db", "0", "--fmax", str(feat["fmax"]), *common,
                     out + ".lfcc.npy", audio], check=True, capture_output=True)
     subprocess.run([binary, "features", "--kind", "spectral", *common, out + ".spec.npy", audio],
                    check=True, capture_output=True)
     x, rms = np.load(out + ".lfcc.npy"), np.load(out + ".spec.npy")[:, 6]
     db = 20 * np.log10(np.maximum(rms, 1e-10))
     keep = (db > db.max() - 30) & (db > -60)
-    return np.delete(x[keep], 0, axis=1).astype(np.float32)
+    if not feat["joined"]:
+        return np.delete(x[keep], 0, axis=1).astype(np.float32)
+    # The kept frames joined, then differentiated as librosa's delta (width 9) does, so no
+    # delta spans a dropped frame.
+    k = x[keep]
+    if len(k) < 9:
+        return np.zeros((0, 3 * k.shape[1] - 1), np.float32)
+    d1, d2 = (savgol_filter(k, 9, 2, deriv=n, axis=0, mode="interp") for n in (1, 2))
+    return np.concatenate([k[:, 1:], d1, d2], axis=1).astype(np.float32)
 
 
-def clip_frames(binary, path, tmp, fmax):
+def clip_frames(binary, path, tmp, feat):
     stem = os.path.join(tmp, str(abs(hash(path))))
     tel = stem + ".tel.wav"
     subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", path, "-af",
                     "highpass=f=300,lowpass=f=3400", "-ar", "8000", "-c:a", "pcm_mulaw", tel],
                    check=True)
-    return {"clean": features(binary, path, stem + ".c", fmax),
-            "telephone": features(binary, tel, stem + ".t", fmax)}
+    return {"clean": features(binary, path, stem + ".c", feat),
+            "telephone": features(binary, tel, stem + ".t", feat)}
 
 
 def sample(rng, clips, idx, n, copies):
@@ -117,14 +134,15 @@ def main():
     args = sys.argv[1:]
     opts = {}
     dynamic, clean_only = "--dynamic" in args, "--clean-only" in args
-    args = [a for a in args if a not in ("--dynamic", "--clean-only")]
+    joined = "--joined-deltas" in args
+    args = [a for a in args if a not in ("--dynamic", "--clean-only", "--joined-deltas")]
     extra = None
     if "--extra-copy" in args:
         i = args.index("--extra-copy")
         extra = args[i + 1:i + 4]
         del args[i:i + 4]
     test_copies = COPIES + ((extra[0],) if extra else ())
-    for flag in ("--fmax", "--stats", "--recipe"):
+    for flag in ("--fmax", "--stats", "--recipe", "--n-filters", "--win-length"):
         if flag in args:
             i = args.index(flag)
             opts[flag] = args[i + 1]
@@ -134,6 +152,8 @@ def main():
     binary = os.path.abspath(args[0])
     manifest = args[1] if len(args) > 1 else "../shared/corpus/manifest.csv"
     fmax = int(opts.get("--fmax", 7000))
+    feat = {"fmax": fmax, "n_filters": int(opts.get("--n-filters", 20)),
+            "win_length": int(opts.get("--win-length", 320)), "joined": joined}
     here = os.path.dirname(os.path.abspath(__file__))
     family = cc.read_pairs(os.path.join(here, "families.csv"), "system", "family")
     voice = cc.read_pairs(os.path.join(here, "voices.csv"), "speaker", "voice")
@@ -141,7 +161,7 @@ def main():
     rows = list(csv.DictReader(open(manifest)))
     with tempfile.TemporaryDirectory() as tmp, ThreadPoolExecutor(os.cpu_count()) as pool:
         frames = list(pool.map(lambda r: clip_frames(binary, os.path.join(root, r["file"]), tmp,
-                                                     fmax), rows))
+                                                     feat), rows))
     clips = [{"label": r["label"], "system": r["system"],
               "speaker": voice.get(r["speaker"], r["speaker"]), "frames": f,
               "path": os.path.abspath(os.path.join(root, r["file"]))}
@@ -154,7 +174,7 @@ def main():
         paths2 = [os.path.abspath(os.path.join(root2, r["file"])) for r in rows2]
         with tempfile.TemporaryDirectory() as tmp, ThreadPoolExecutor(os.cpu_count()) as pool:
             frames2 = list(pool.map(lambda ip: features(binary, ip[1], os.path.join(
-                tmp, str(ip[0])), fmax), enumerate(paths2)))
+                tmp, str(ip[0])), feat), enumerate(paths2)))
         for c, f, p2 in zip(clips, frames2, paths2):
             c["frames"][extra[0]], c["path2"] = f, p2
     stats = None
