@@ -3,8 +3,9 @@
 //! Gaussian of real speech, or a fusion of two), and Platt calibration fitted on out-of-fold
 //! scores (folds hold out whole generators and whole speakers).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use ndarray::{Array2, ArrayView2, Axis, concatenate};
 use rayon::prelude::*;
@@ -333,13 +334,42 @@ const FRAME_MODEL_FRAMES: usize = 40_000;
 /// At most this many training rows set the frame term's offset and spread.
 const SPREAD_ROWS: usize = 1_000;
 
+/// Frame mixtures already fitted in one run over one set of clips and features, by the real
+/// clips they were fitted on. Cross-validation folds share most of their real clips' sets (every
+/// held-out generator of one speaker fold trains on the same real speech), so most mixtures are
+/// fitted once.
+#[derive(Default)]
+pub struct FrameModelCache {
+    fitted: Mutex<HashMap<Vec<usize>, Arc<DiagonalGmm>>>,
+}
+
+impl FrameModelCache {
+    /// The mixture fitted on the real clips `reals` (sorted indices), fitted by `fit` if no
+    /// earlier call fitted it. Fitting is deterministic, so two folds that ask at once fit the
+    /// same mixture twice rather than wait: waiting inside rayon could deadlock, since a thread
+    /// waiting on its own fit's tasks may take up the other fold.
+    fn get_or_fit(
+        &self,
+        reals: Vec<usize>,
+        fit: impl FnOnce(&[usize]) -> Option<DiagonalGmm>,
+    ) -> Option<Arc<DiagonalGmm>> {
+        let lock = || self.fitted.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(gmm) = lock().get(&reals) {
+            return Some(Arc::clone(gmm));
+        }
+        let gmm = Arc::new(fit(&reals)?);
+        Some(Arc::clone(lock().entry(reals).or_insert(gmm)))
+    }
+}
+
 /// Fits standardiser and classifier on the clips in `selected`, and the frame model beside it
-/// if `settings` asks for one.
+/// if `settings` asks for one (taken from `cache` if it holds one fitted on the same real clips).
 pub fn fit(
     clips: &[Clip],
     feats: &[ClipFeatures],
     selected: &[usize],
     settings: &FitSettings,
+    cache: &FrameModelCache,
 ) -> Result<Fitted> {
     let Rows { segs, y, w, clean } = rows(clips, feats, selected);
     let has_both = y.contains(&1.0) && y.contains(&0.0);
@@ -397,10 +427,23 @@ pub fn fit(
             ),
         };
     let frame = if settings.frame_weight > 0.0 {
-        let gmm = fit_frame_gmm(clips, feats, selected)?;
+        let mut reals: Vec<usize> = selected
+            .iter()
+            .copied()
+            .filter(|&i| clips[i].label == Label::Bonafide)
+            .collect();
+        reals.sort_unstable();
+        let n_reals = reals.len();
+        let gmm = cache
+            .get_or_fit(reals, |reals| fit_frame_gmm(feats, reals))
+            .ok_or_else(|| {
+                Error::Config(format!(
+                    "no frame model of real speech can be fitted to the speech frames of {n_reals} real clips"
+                ))
+            })?;
         let clean_rows: Vec<usize> = (0..segs.len()).filter(|&i| clean[i]).collect();
         Some(frame_term(
-            gmm,
+            Arc::unwrap_or_clone(gmm),
             &clean_rows,
             |i| {
                 let z = m.row(i);
@@ -424,16 +467,12 @@ pub fn fit(
 }
 
 /// A frame mixture of real speech's dynamics, fitted on [`FRAME_MODEL_FRAMES`] frames spread
-/// evenly over the clean copies of the real clips in `selected` (every clip alike; no telephone
-/// or degraded frame, so the mixture describes speech, not the training channels).
-fn fit_frame_gmm(
-    clips: &[Clip],
-    feats: &[ClipFeatures],
-    selected: &[usize],
-) -> Result<DiagonalGmm> {
-    let clean: Vec<Array2<f32>> = selected
+/// evenly over the clean copies of the real clips `reals` (every clip alike; no telephone or
+/// degraded frame, so the mixture describes speech, not the training channels). `None` with
+/// fewer frames than components.
+fn fit_frame_gmm(feats: &[ClipFeatures], reals: &[usize]) -> Option<DiagonalGmm> {
+    let clean: Vec<Array2<f32>> = reals
         .iter()
-        .filter(|&&i| clips[i].label == Label::Bonafide)
         .filter_map(|&i| {
             let segs = &feats[i].conditions[Condition::Clean as usize];
             let views: Vec<ArrayView2<'_, f32>> = segs.iter().map(|s| s.dynamics.view()).collect();
@@ -451,13 +490,8 @@ fn fit_frame_gmm(
             kept.slice_move(ndarray::s![..n, ..])
         })
         .collect();
-    let frames = concatenate(Axis(0), &sampled).unwrap_or_default();
-    DiagonalGmm::fit(frames.view(), &GmmConfig::default()).ok_or_else(|| {
-        Error::Config(format!(
-            "no frame model of real speech can be fitted to {} frames",
-            frames.nrows()
-        ))
-    })
+    let frames = concatenate(Axis(0), &sampled).ok()?;
+    DiagonalGmm::fit(frames.view(), &GmmConfig::default())
 }
 
 /// The frame term of `gmm`, centred and scaled on up to [`SPREAD_ROWS`] of the training rows
@@ -523,12 +557,14 @@ impl Calibrated {
 
 /// Fits the classifier on all `selected` clips and its calibration on out-of-fold segment
 /// scores from `k` folds that hold out whole generators (spoof) and whole speakers (bonafide).
+/// Frame models come from `cache` when it holds them.
 pub fn fit_calibrated(
     clips: &[Clip],
     feats: &[ClipFeatures],
     selected: &[usize],
     k: usize,
     settings: &FitSettings,
+    cache: &FrameModelCache,
 ) -> Result<Calibrated> {
     let systems: Vec<&str> = clips_per(clips, selected, Label::Spoof, |c| &c.system)
         .into_keys()
@@ -542,7 +578,7 @@ pub fn fit_calibrated(
         if test.is_empty() || train.is_empty() {
             continue;
         }
-        let fitted = fit(clips, feats, &train, settings)?;
+        let fitted = fit(clips, feats, &train, settings, cache)?;
         let test_rows = rows(clips, feats, &test);
         raw.extend(test_rows.segs.iter().map(|s| fitted.segment_logit(s)));
         y.extend(test_rows.y);
@@ -550,7 +586,7 @@ pub fn fit_calibrated(
     }
     Ok(Calibrated {
         calibration: Platt::fit(&raw, &y, &w),
-        fitted: fit(clips, feats, selected, settings)?,
+        fitted: fit(clips, feats, selected, settings, cache)?,
     })
 }
 
@@ -570,7 +606,14 @@ pub fn train_model(
     let Calibrated {
         fitted,
         calibration,
-    } = fit_calibrated(clips, feats, selected, k, &cfg.fit)?;
+    } = fit_calibrated(
+        clips,
+        feats,
+        selected,
+        k,
+        &cfg.fit,
+        &FrameModelCache::default(),
+    )?;
     let sources = clips_per(clips, selected, Label::Bonafide, |c| &c.corpus);
     let n_bona: usize = sources.values().sum();
     let mut training = json!({

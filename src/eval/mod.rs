@@ -13,7 +13,9 @@ use serde::Serialize;
 
 use crate::dataset::{Clip, Label};
 use crate::error::{Error, Result};
-use crate::train::{Calibrated, ClipFeatures, Condition, FitSettings, fit_calibrated, stable_hash};
+use crate::train::{
+    Calibrated, ClipFeatures, Condition, FitSettings, FrameModelCache, fit_calibrated, stable_hash,
+};
 
 /// Metrics of one generator (or family, or all pooled) against real speech, with counts.
 #[derive(Debug, Clone, Serialize)]
@@ -225,12 +227,13 @@ pub fn cv_groups(
         .into_iter()
         .flat_map(|held| (0..cv.k).map(move |fold| (held, fold)))
         .collect();
+    let cache = FrameModelCache::default();
     let results = jobs
         .par_iter()
         .map(|&(held, fold)| {
             let (test, train) = fold_split(grouped, held, fold, cv);
             // Calibration folds inside training follow the original generators.
-            run_fold(clips, grouped, feats, &train, &test, cv)
+            run_fold(clips, grouped, feats, &train, &test, cv, &cache)
         })
         .collect::<Result<Vec<_>>>()?;
     Ok(split(results))
@@ -280,19 +283,20 @@ pub fn cv_speakers(
     feats: &[ClipFeatures],
     cv: &CvConfig,
 ) -> Result<[Vec<ScoreSet>; 2]> {
+    let cache = FrameModelCache::default();
     let results = (0..cv.k)
         .into_par_iter()
         .filter_map(|fold| {
             let in_fold = |i: &usize| speaker_fold(&clips[*i], cv) == fold;
             let (test, train): (Vec<usize>, Vec<usize>) = (0..clips.len()).partition(in_fold);
-            (!test.is_empty()).then(|| run_fold(clips, clips, feats, &train, &test, cv))
+            (!test.is_empty()).then(|| run_fold(clips, clips, feats, &train, &test, cv, &cache))
         })
         .collect::<Result<Vec<_>>>()?;
     Ok(split(results))
 }
 
 /// Trains and calibrates on `train` (with `clips`' labels and generators) and scores `test`
-/// under both conditions (keyed by `keyed`'s systems).
+/// under both conditions (keyed by `keyed`'s systems), its frame models shared through `cache`.
 fn run_fold(
     clips: &[Clip],
     keyed: &[Clip],
@@ -300,9 +304,10 @@ fn run_fold(
     train: &[usize],
     test: &[usize],
     cv: &CvConfig,
+    cache: &FrameModelCache,
 ) -> Result<[ScoreSet; 2]> {
     let mut sets: [ScoreSet; 2] = Default::default();
-    let model = fit_calibrated(clips, feats, train, cv.k, &cv.fit)?;
+    let model = fit_calibrated(clips, feats, train, cv.k, &cv.fit, cache)?;
     score_clips(&model, keyed, feats, test, cv.copy, &mut sets);
     Ok(sets)
 }

@@ -21,10 +21,12 @@ pub struct DiagonalGmm {
     weights: Vec<f64>,
     means: Array2<f64>,
     variances: Array2<f64>,
-    /// `1 / σ²`, derived from `variances`.
-    precisions: Array2<f64>,
-    /// Per component: `ln w - ½ Σ ln(2π σ²)`, derived from the fields above.
-    log_norm: Vec<f64>,
+    /// The log-densities as one matrix product, derived from the fields above: a standardised
+    /// frame `z` has `ln w_k + ln N(z; μ_k, σ²_k) = bias_k + [z, z²] · coef[.., k]`, the first
+    /// `d` rows of `coef` being `μ / σ²` and the last `d` rows `-1 / 2σ²`.
+    coef: Array2<f64>,
+    /// Per component: `ln w - ½ Σ ln(2π σ²) - ½ Σ μ² / σ²`.
+    bias: Vec<f64>,
 }
 
 /// A [`DiagonalGmm`] as a model file stores it.
@@ -184,25 +186,26 @@ impl DiagonalGmm {
         means: Array2<f64>,
         variances: Array2<f64>,
     ) -> Self {
-        let log_norm = weights
-            .iter()
-            .zip(variances.rows())
-            .map(|(w, v)| {
-                w.ln()
-                    - 0.5
-                        * v.iter()
-                            .map(|s| (std::f64::consts::TAU * s).ln())
-                            .sum::<f64>()
-            })
-            .collect();
+        let (k, d) = means.dim();
+        let mut coef = Array2::zeros((2 * d, k));
+        let mut bias = Vec::with_capacity(k);
+        for (c, (m, v)) in means.rows().into_iter().zip(variances.rows()).enumerate() {
+            let mut b = weights[c].ln();
+            for (j, (&m, &v)) in m.iter().zip(v).enumerate() {
+                coef[[j, c]] = m / v;
+                coef[[d + j, c]] = -0.5 / v;
+                b -= 0.5 * ((std::f64::consts::TAU * v).ln() + m * m / v);
+            }
+            bias.push(b);
+        }
         Self {
-            precisions: variances.mapv(f64::recip),
             center,
             scale,
             weights,
             means,
             variances,
-            log_norm,
+            coef,
+            bias,
         }
     }
 
@@ -221,17 +224,12 @@ impl DiagonalGmm {
             .iter()
             .map(|&s| if s > 1e-12 { s } else { 1.0 })
             .collect();
-        let mut z = x;
-        for mut row in z.rows_mut() {
-            for ((v, c), s) in row.iter_mut().zip(&center).zip(&scale) {
-                *v = (*v - c) / s;
-            }
-        }
-        let mut gmm = kmeans_start(z.view(), k, cfg, center, scale);
+        let zz = with_squares(frames, &center, &scale);
+        let mut gmm = kmeans_start(zz.view(), k, cfg, center, scale);
         let mut previous = f64::NEG_INFINITY;
         for _ in 0..cfg.max_iter {
-            let (stats, mean_ll) = gmm.expectation(z.view());
-            gmm = gmm.maximisation(&stats, n, cfg.reg_covar);
+            let (moments, mean_ll) = gmm.expectation(zz.view());
+            gmm = gmm.maximisation(&moments, n, cfg.reg_covar);
             if mean_ll - previous < cfg.tol {
                 break;
             }
@@ -255,85 +253,68 @@ impl DiagonalGmm {
         if frames.nrows() == 0 {
             return None;
         }
-        let mut z = vec![0.0; self.inputs()];
-        let mut per_component = vec![0.0; self.components()];
-        let total: f64 = frames
+        let zz = with_squares(frames, &self.center, &self.scale);
+        let terms = self.log_terms(zz.view());
+        let total: f64 = terms
             .rows()
             .into_iter()
-            .map(|row| {
-                for (((o, &v), c), s) in z.iter_mut().zip(row).zip(&self.center).zip(&self.scale) {
-                    *o = (f64::from(v) - c) / s;
-                }
-                self.component_log_likelihoods(&z, &mut per_component);
-                log_sum_exp(&per_component)
-            })
+            .map(|r| log_sum_exp(r.as_slice().expect("standard layout")))
             .sum();
         Some(total / frames.nrows() as f64)
     }
 
-    /// `ln w_k + ln N(z; μ_k, σ²_k)` for every component `k` into `out`, `z` standardised.
-    fn component_log_likelihoods(&self, z: &[f64], out: &mut [f64]) {
-        let d = z.len();
-        let means = self.means.as_slice().expect("standard layout");
-        let precisions = self.precisions.as_slice().expect("standard layout");
-        let rows = means.chunks_exact(d).zip(precisions.chunks_exact(d));
-        for ((o, (m, p)), norm) in out.iter_mut().zip(rows).zip(&self.log_norm) {
-            let q: f64 = z
-                .iter()
-                .zip(m)
-                .zip(p)
-                .map(|((z, m), p)| (z - m) * (z - m) * p)
-                .sum();
-            *o = norm - 0.5 * q;
+    /// `ln w_k + ln N(z; μ_k, σ²_k)` for every frame (row) and component `k` (column), from the
+    /// frames' [`with_squares`] rows.
+    fn log_terms(&self, zz: ArrayView2<'_, f64>) -> Array2<f64> {
+        let mut terms = zz.dot(&self.coef);
+        for mut row in terms.rows_mut() {
+            row.iter_mut().zip(&self.bias).for_each(|(t, b)| *t += b);
         }
+        terms
     }
 
-    /// E step over standardised rows `z`: responsibility-weighted sums (count, Σx, Σx² per
-    /// component) and the mean log-likelihood under the current parameters.
-    fn expectation(&self, z: ArrayView2<'_, f64>) -> (Sums, f64) {
-        let (k, d) = self.means.dim();
-        let n = z.nrows();
-        let (sums, ll) = (0..n.div_ceil(CHUNK))
+    /// E step over the [`with_squares`] rows `zz`: responsibility-weighted moments and the mean
+    /// log-likelihood under the current parameters.
+    fn expectation(&self, zz: ArrayView2<'_, f64>) -> (Moments, f64) {
+        let n = zz.nrows();
+        let (moments, ll) = (0..n.div_ceil(CHUNK))
             .into_par_iter()
             .map(|c| {
-                let chunk = z.slice(ndarray::s![c * CHUNK..((c + 1) * CHUNK).min(n), ..]);
-                let mut s = Sums::zeros(k, d);
+                let chunk = zz.slice(ndarray::s![c * CHUNK..((c + 1) * CHUNK).min(n), ..]);
+                let mut resp = self.log_terms(chunk);
                 let mut ll = 0.0;
-                let mut r = vec![0.0; k];
-                for row in chunk.rows() {
-                    let row = row.as_slice().expect("standard layout");
-                    self.component_log_likelihoods(row, &mut r);
-                    let total = log_sum_exp(&r);
+                for mut row in resp.rows_mut() {
+                    let row = row.as_slice_mut().expect("standard layout");
+                    let total = log_sum_exp(row);
                     ll += total;
-                    r.iter_mut().for_each(|v| *v = (*v - total).exp());
-                    s.add(row, &r);
+                    row.iter_mut().for_each(|v| *v = (*v - total).exp());
                 }
-                (s, ll)
+                (Moments::of(chunk, resp.view()), ll)
             })
             .collect::<Vec<_>>()
             .into_iter()
             // Summed in chunk order, so a fit does not depend on how rayon split the work.
-            .fold((Sums::zeros(k, d), 0.0), |(a, x), (b, y)| {
-                (a.merge(b), x + y)
-            });
-        (sums, ll / n as f64)
+            .reduce(|(a, x), (b, y)| (a.merge(b), x + y))
+            .expect("n >= k > 0 frames");
+        (moments, ll / n as f64)
     }
 
-    /// M step: new weights, means and variances from the E step's sums over `n` frames. A
+    /// M step: new weights, means and variances from the E step's moments over `n` frames. A
     /// component no frame chose keeps its mean and variance at a negligible weight.
-    fn maximisation(&self, s: &Sums, n: usize, reg: f64) -> Self {
+    fn maximisation(&self, s: &Moments, n: usize, reg: f64) -> Self {
         let mut means = self.means.clone();
         let mut variances = self.variances.clone();
+        let d = means.ncols();
         let floor = 10.0 * f64::EPSILON;
         let weights = s.count.iter().map(|c| c.max(floor) / n as f64).collect();
         for (c, &count) in s.count.iter().enumerate() {
             if count < floor {
                 continue;
             }
-            for j in 0..means.ncols() {
-                let m = s.sum[[c, j]] / count;
+            for j in 0..d {
+                let m = s.sums[[c, j]] / count;
                 means[[c, j]] = m;
-                variances[[c, j]] = (s.sum_sq[[c, j]] / count - m * m).max(0.0) + reg;
+                variances[[c, j]] = (s.sums[[c, d + j]] / count - m * m).max(0.0) + reg;
             }
         }
         Self::new(
@@ -346,43 +327,44 @@ impl DiagonalGmm {
     }
 }
 
-/// Responsibility-weighted sums of the E step.
-struct Sums {
-    count: Vec<f64>,
-    sum: Array2<f64>,
-    sum_sq: Array2<f64>,
+/// The frames standardised by `center` and `scale`, each row followed by its squares: `[z, z²]`,
+/// so that log-densities and the E step's moments are matrix products.
+fn with_squares(frames: ArrayView2<'_, f32>, center: &[f64], scale: &[f64]) -> Array2<f64> {
+    let (n, d) = frames.dim();
+    let mut zz = Array2::zeros((n, 2 * d));
+    for (mut out, row) in zz.rows_mut().into_iter().zip(frames.rows()) {
+        for (j, ((&v, c), s)) in row.iter().zip(center).zip(scale).enumerate() {
+            let z = (f64::from(v) - c) / s;
+            out[j] = z;
+            out[d + j] = z * z;
+        }
+    }
+    zz
 }
 
-impl Sums {
-    fn zeros(k: usize, d: usize) -> Self {
+/// Responsibility-weighted moments of the E step: per component the count, and the sums of
+/// `[z, z²]` (one row of `2d` per component).
+struct Moments {
+    count: Vec<f64>,
+    sums: Array2<f64>,
+}
+
+impl Moments {
+    /// The moments of the [`with_squares`] rows `zz` under responsibilities `resp` (one row
+    /// per frame, one column per component).
+    fn of(zz: ArrayView2<'_, f64>, resp: ArrayView2<'_, f64>) -> Self {
         Self {
-            count: vec![0.0; k],
-            sum: Array2::zeros((k, d)),
-            sum_sq: Array2::zeros((k, d)),
+            count: resp.sum_axis(Axis(0)).to_vec(),
+            sums: resp.t().dot(&zz),
         }
     }
 
-    fn add(&mut self, row: &[f64], resp: &[f64]) {
-        let d = row.len();
-        let sums = self.sum.as_slice_mut().expect("standard layout");
-        let squares = self.sum_sq.as_slice_mut().expect("standard layout");
-        let per_component = sums.chunks_exact_mut(d).zip(squares.chunks_exact_mut(d));
-        for ((count, &r), (s, q)) in self.count.iter_mut().zip(resp).zip(per_component) {
-            *count += r;
-            for ((s, q), &v) in s.iter_mut().zip(q.iter_mut()).zip(row) {
-                *s += r * v;
-                *q += r * v * v;
-            }
-        }
-    }
-
-    fn merge(mut self, other: Sums) -> Self {
+    fn merge(mut self, other: Moments) -> Self {
         self.count
             .iter_mut()
             .zip(&other.count)
             .for_each(|(a, b)| *a += b);
-        self.sum += &other.sum;
-        self.sum_sq += &other.sum_sq;
+        self.sums += &other.sums;
         self
     }
 }
@@ -396,16 +378,19 @@ fn log_sum_exp(v: &[f64]) -> f64 {
     max + v.iter().map(|x| (x - max).exp()).sum::<f64>().ln()
 }
 
-/// The starting mixture: k-means (k-means++ seeding, then Lloyd iterations) on standardised
-/// rows `z`; each component gets its cluster's share, mean and variance.
+/// The starting mixture: k-means (k-means++ seeding, then Lloyd iterations) on the standardised
+/// frames of the [`with_squares`] rows `zz`; each component gets its cluster's share, mean and
+/// variance.
 fn kmeans_start(
-    z: ArrayView2<'_, f64>,
+    zz: ArrayView2<'_, f64>,
     k: usize,
     cfg: &GmmConfig,
     center: Vec<f64>,
     scale: Vec<f64>,
 ) -> DiagonalGmm {
-    let (n, d) = z.dim();
+    let n = zz.nrows();
+    let d = zz.ncols() / 2;
+    let z = zz.slice(ndarray::s![.., ..d]);
     let mut rng = Pcg64::seed_from_u64(cfg.seed);
     let sq = |a: ArrayView1<'_, f64>, b: ArrayView1<'_, f64>| -> f64 {
         a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
@@ -432,35 +417,25 @@ fn kmeans_start(
             *v = v.min(sq(r, centers.row(c)));
         }
     }
-    let mut label = vec![0; n];
+    let mut one_hot = Array2::<f64>::zeros((n, k));
     for _ in 0..KMEANS_ITERATIONS {
-        label = z
-            .rows()
-            .into_iter()
-            .map(|r| {
-                (0..k)
-                    .min_by(|&a, &b| sq(r, centers.row(a)).total_cmp(&sq(r, centers.row(b))))
-                    .expect("k > 0")
-            })
-            .collect();
-        let mut sums = Array2::<f64>::zeros((k, d));
-        let mut counts = vec![0usize; k];
-        for (r, &l) in z.rows().into_iter().zip(&label) {
-            sums.row_mut(l).scaled_add(1.0, &r);
-            counts[l] += 1;
+        // The nearest centre minimises |c|² - 2 z·c.
+        let norms: Vec<f64> = centers.rows().into_iter().map(|c| c.dot(&c)).collect();
+        let cross = z.dot(&centers.t());
+        one_hot.fill(0.0);
+        for (row, mut out) in cross.rows().into_iter().zip(one_hot.rows_mut()) {
+            let nearest = (0..k)
+                .min_by(|&a, &b| (norms[a] - 2.0 * row[a]).total_cmp(&(norms[b] - 2.0 * row[b])))
+                .expect("k > 0");
+            out[nearest] = 1.0;
         }
+        let counts = one_hot.sum_axis(Axis(0));
+        let sums = one_hot.t().dot(&z);
         for (c, &count) in counts.iter().enumerate() {
-            if count > 0 {
-                centers.row_mut(c).assign(&(&sums.row(c) / count as f64));
+            if count > 0.0 {
+                centers.row_mut(c).assign(&(&sums.row(c) / count));
             }
         }
-    }
-    let mut s = Sums::zeros(k, d);
-    let mut one_hot = vec![0.0; k];
-    for (r, &l) in z.rows().into_iter().zip(&label) {
-        one_hot[l] = 1.0;
-        s.add(r.as_slice().expect("standard layout"), &one_hot);
-        one_hot[l] = 0.0;
     }
     let start = DiagonalGmm::new(
         center,
@@ -469,7 +444,7 @@ fn kmeans_start(
         centers,
         Array2::ones((k, d)),
     );
-    start.maximisation(&s, n, cfg.reg_covar)
+    start.maximisation(&Moments::of(zz, one_hot.view()), n, cfg.reg_covar)
 }
 
 #[cfg(test)]
