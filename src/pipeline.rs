@@ -9,7 +9,7 @@ use crate::decode::{AudioDecoderStream, AudioInfo};
 use crate::error::Result;
 use crate::features::{FeatureConfig, FrameAnalyzer, FrameFeatures};
 use crate::resample::StreamResampler;
-use crate::segment::{SegmentConfig, SegmentFeatures, Segmenter};
+use crate::segment::{DynamicsMode, SegmentConfig, SegmentFeatures, Segmenter};
 
 /// How multi-channel recordings are analysed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, clap::ValueEnum)]
@@ -33,6 +33,9 @@ pub struct AnalysisConfig {
     pub channels: ChannelMode,
     /// Longest recording accepted, in seconds.
     pub max_duration_s: f64,
+    /// What the segmenter does with frame dynamics (set from the model, not recorded).
+    #[serde(skip)]
+    pub dynamics: DynamicsMode,
 }
 
 impl Default for AnalysisConfig {
@@ -42,6 +45,7 @@ impl Default for AnalysisConfig {
             segments: SegmentConfig::default(),
             channels: ChannelMode::Mix,
             max_duration_s: 4.0 * 3600.0,
+            dynamics: DynamicsMode::Skip,
         }
     }
 }
@@ -175,7 +179,7 @@ impl ChannelChain {
     fn new(cfg: &AnalysisConfig) -> Result<Self> {
         Ok(Self {
             analyzer: FrameAnalyzer::new(&cfg.features)?,
-            segmenter: Segmenter::new(&cfg.segments, &cfg.features)?,
+            segmenter: Segmenter::new(&cfg.segments, &cfg.features, &cfg.dynamics)?,
             frames: Vec::new(),
         })
     }

@@ -160,6 +160,7 @@ impl Scanner {
     pub fn new(model: Model, mut analysis: AnalysisConfig, thresholds: Thresholds) -> Result<Self> {
         thresholds.validate()?;
         analysis.features = model.file.features.clone();
+        analysis.dynamics = model.dynamics_mode();
         analysis.segments.validate(analysis.features.hop_s())?;
         Ok(Self {
             model,
@@ -268,14 +269,14 @@ impl Scanner {
             .segments
             .iter()
             .map(|s| {
-                let (score, note) = match (&s.stats, &s.dynamics) {
-                    (Some(stats), Some(dynamics)) => {
-                        let logit = self.model.logit(stats, dynamics.view());
+                let (score, note) = match &s.stats {
+                    Some(stats) => {
+                        let logit = self.model.logit(stats, s.dynamics.as_ref());
                         weighted += s.speech_s * logit;
                         weight += s.speech_s;
                         (Some(sigmoid(logit)), None)
                     }
-                    _ => (
+                    None => (
                         None,
                         Some(format!(
                             "too little speech ({:.2} s < {:.2} s)",

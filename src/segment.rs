@@ -4,6 +4,7 @@
 //! Only one segment's worth of frames is held at a time, so memory does not grow with the file.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
@@ -12,6 +13,7 @@ use crate::error::{Error, Result};
 use crate::features::cepstrum::deltas;
 use crate::features::delta::{DELTA_WIDTH, delta};
 use crate::features::{FeatureConfig, FrameFeatures, VOICED};
+use crate::model::frame_gmm::FrameTerm;
 use crate::vad::{NoiseFloor, VadConfig, speech_mask};
 
 /// How the recording is cut into scored segments.
@@ -77,14 +79,38 @@ pub struct SegmentFeatures {
     pub speech_ratio: f64,
     /// Pooled statistics, or `None` when there is too little speech to score.
     pub stats: Option<Vec<f32>>,
-    /// The speech frames' cepstral dynamics ([`frame_dynamics`]), present with `stats`.
-    pub dynamics: Option<Array2<f32>>,
+    /// The loud frames' cepstral dynamics ([`frame_dynamics`]) as [`DynamicsMode`] asked, present
+    /// with `stats` unless it asked for none.
+    pub dynamics: Option<Dynamics>,
+}
+
+/// What the segmenter does with each scored segment's frame dynamics ([`frame_dynamics`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum DynamicsMode {
+    /// Computes none: the model has no frame model.
+    #[default]
+    Skip,
+    /// Keeps the frames: training fits frame models on them and scores them with several.
+    Keep,
+    /// Keeps only this frame model's term, so a long recording holds one number per segment
+    /// instead of its frames until it is scored.
+    Score(Arc<FrameTerm>),
+}
+
+/// A segment's frame dynamics as [`DynamicsMode`] left them.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Dynamics {
+    /// One row per kept frame ([`DynamicsMode::Keep`]).
+    Frames(Array2<f32>),
+    /// The frame model's term ([`DynamicsMode::Score`]).
+    Term(f64),
 }
 
 /// Streaming segmenter: push frames, collect pooled segments.
 pub struct Segmenter {
     seg: SegmentConfig,
     feat: FeatureConfig,
+    dynamics: DynamicsMode,
     seg_frames: usize,
     hop_frames: usize,
     frames: VecDeque<FrameFeatures>,
@@ -98,8 +124,9 @@ pub struct Segmenter {
 }
 
 impl Segmenter {
-    /// A segmenter for frames made with `feat`, cut as `seg` says.
-    pub fn new(seg: &SegmentConfig, feat: &FeatureConfig) -> Result<Self> {
+    /// A segmenter for frames made with `feat`, cut as `seg` says, its segments' frame dynamics
+    /// handled as `dynamics` says.
+    pub fn new(seg: &SegmentConfig, feat: &FeatureConfig, dynamics: &DynamicsMode) -> Result<Self> {
         let hop = feat.hop_s();
         seg.validate(hop)?;
         Ok(Self {
@@ -107,6 +134,7 @@ impl Segmenter {
             hop_frames: (seg.hop_s / hop).round() as usize,
             seg: seg.clone(),
             feat: feat.clone(),
+            dynamics: dynamics.clone(),
             frames: VecDeque::new(),
             first_index: 0,
             n_frames: 0,
@@ -163,7 +191,14 @@ impl Segmenter {
         let speech_s = n_speech as f64 * hop;
         let scored = speech_s >= self.seg.min_speech_s && n_speech >= 2;
         let stats = scored.then(|| pool(local, &mask, &self.feat));
-        let dynamics = scored.then(|| frame_dynamics(local, &self.feat));
+        let dynamics = match &self.dynamics {
+            _ if !scored => None,
+            DynamicsMode::Skip => None,
+            DynamicsMode::Keep => Some(Dynamics::Frames(frame_dynamics(local, &self.feat))),
+            DynamicsMode::Score(term) => Some(Dynamics::Term(
+                term.score(frame_dynamics(local, &self.feat).view()),
+            )),
+        };
         self.out.push(SegmentFeatures {
             start_s: start as f64 * hop,
             end_s: (start + self.seg_frames) as f64 * hop,
@@ -386,8 +421,16 @@ mod tests {
     }
 
     fn run(energies: &[f32], seg: &SegmentConfig) -> (Vec<SegmentFeatures>, f64) {
+        run_with(energies, seg, &DynamicsMode::Skip)
+    }
+
+    fn run_with(
+        energies: &[f32],
+        seg: &SegmentConfig,
+        dynamics: &DynamicsMode,
+    ) -> (Vec<SegmentFeatures>, f64) {
         let feat = FeatureConfig::default();
-        let mut s = Segmenter::new(seg, &feat).unwrap();
+        let mut s = Segmenter::new(seg, &feat, dynamics).unwrap();
         for &e in energies {
             s.push(frame(e, feat.frame_dim()));
         }
@@ -466,6 +509,45 @@ mod tests {
             hop_s: 5.0,
             ..SegmentConfig::default()
         };
-        assert!(Segmenter::new(&bad, &feat).is_err());
+        assert!(Segmenter::new(&bad, &feat, &DynamicsMode::Skip).is_err());
+    }
+
+    #[test]
+    fn dynamics_are_skipped_kept_or_reduced_to_the_frame_models_term() {
+        use crate::model::frame_gmm::{DiagonalGmm, GmmConfig};
+        use ndarray::{ArrayView2, Axis, concatenate};
+        // A level that moves every frame, so the cepstra (which follow it) have dynamics.
+        let energies: Vec<f32> = (0..700).map(|t| -20.0 - (t * 7 % 13) as f32).collect();
+        let seg = SegmentConfig::default();
+        let with = |mode: &DynamicsMode| run_with(&energies, &seg, mode).0;
+        assert!(
+            with(&DynamicsMode::Skip)
+                .iter()
+                .all(|s| s.dynamics.is_none())
+        );
+        let kept = with(&DynamicsMode::Keep);
+        let frames: Vec<ArrayView2<'_, f32>> = kept
+            .iter()
+            .map(|s| match &s.dynamics {
+                Some(Dynamics::Frames(d)) => d.view(),
+                other => panic!("kept frames expected, got {other:?}"),
+            })
+            .collect();
+        assert!(frames.len() >= 3 && frames.iter().all(|d| d.nrows() > 100));
+        let all = concatenate(Axis(0), &frames).unwrap();
+        let cfg = GmmConfig {
+            components: 2,
+            ..GmmConfig::default()
+        };
+        let term = Arc::new(FrameTerm::new(
+            DiagonalGmm::fit(all.view(), &cfg).unwrap(),
+            1.0,
+            2.0,
+        ));
+        let scored = with(&DynamicsMode::Score(Arc::clone(&term)));
+        assert_eq!(scored.len(), frames.len());
+        for (s, d) in scored.iter().zip(&frames) {
+            assert_eq!(s.dynamics, Some(Dynamics::Term(term.score(d.view()))));
+        }
     }
 }

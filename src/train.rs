@@ -23,9 +23,9 @@ use crate::model::gaussian::RealSpeechGaussian;
 use crate::model::logistic::{LogisticRegression, Standardizer};
 use crate::model::mlp::{Mlp, MlpConfig};
 use crate::model::weighted_mean_spread;
-use crate::model::{MODEL_FORMAT, MODEL_FORMAT_VERSION, ModelFile, segment_logit};
+use crate::model::{MODEL_FORMAT, MODEL_FORMAT_VERSION, ModelFile};
 use crate::pipeline::{AnalysisConfig, analyze_samples, load_mono};
-use crate::segment::{one_class_inputs, stat_names};
+use crate::segment::{Dynamics, DynamicsMode, one_class_inputs, stat_names};
 
 /// Channel conditions every clip is analysed under.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,7 +79,8 @@ pub struct SegmentStats {
     pub speech_s: f64,
     /// Pooled statistics.
     pub stats: Vec<f32>,
-    /// The speech frames' cepstral dynamics ([`crate::segment::frame_dynamics`]).
+    /// The loud frames' cepstral dynamics ([`crate::segment::frame_dynamics`]); no rows unless
+    /// the analysis kept them ([`DynamicsMode::Keep`]).
     pub dynamics: Array2<f32>,
 }
 
@@ -156,10 +157,14 @@ fn clip_features(
             .segments
             .into_iter()
             .filter_map(|s| {
+                let dynamics = match s.dynamics {
+                    Some(Dynamics::Frames(d)) => d,
+                    _ => Array2::zeros((0, 2 * analysis.features.n_ceps)),
+                };
                 Some(SegmentStats {
                     speech_s: s.speech_s,
                     stats: s.stats?,
-                    dynamics: s.dynamics?,
+                    dynamics,
                 })
             })
             .collect())
@@ -198,15 +203,15 @@ pub struct Fitted {
 }
 
 impl Fitted {
-    /// Raw log-odds of one segment.
+    /// Raw log-odds of one segment: the classifier on its standardised statistics, plus the
+    /// frame model's term on its frame dynamics if there is a frame model.
     pub fn segment_logit(&self, s: &SegmentStats) -> f64 {
-        segment_logit(
-            &self.standardizer,
-            &self.classifier,
-            self.frame.as_ref(),
-            &s.stats,
-            s.dynamics.view(),
-        )
+        let z = self.standardizer.apply(&s.stats);
+        let frame = self
+            .frame
+            .as_ref()
+            .map_or(0.0, |f| f.score(s.dynamics.view()));
+        self.classifier.logit(&z) + frame
     }
 
     /// A clip's raw log-odds: the speech-weighted mean over its segments (as `scan` aggregates).
@@ -319,6 +324,16 @@ impl FitSettings {
             l2: 10.0,
             one_class_inputs: one_class_inputs(feat),
             frame_weight: FRAME_WEIGHT,
+        }
+    }
+
+    /// What the analysis must keep of the frame dynamics for these settings: the frames if
+    /// there is a frame model to fit, else nothing.
+    pub fn dynamics_mode(&self) -> DynamicsMode {
+        if self.frame_weight > 0.0 {
+            DynamicsMode::Keep
+        } else {
+            DynamicsMode::Skip
         }
     }
 }

@@ -21,6 +21,7 @@ use voxguard::model::classifier::ClassifierKind;
 use voxguard::pipeline::AnalysisConfig;
 use voxguard::plot::det::{DetCurve, DetFigure};
 use voxguard::plot::{ImageFormat, render};
+use voxguard::segment::DynamicsMode;
 use voxguard::train::{Calibrated, ClipFeatures, Condition, Fitted, TRAINING_CONDITIONS};
 
 use super::train::load_features;
@@ -199,6 +200,10 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
             };
             let analysis = AnalysisConfig {
                 features: model.file.features.clone(),
+                dynamics: match model.file.frame_model {
+                    Some(_) => DynamicsMode::Keep,
+                    None => DynamicsMode::Skip,
+                },
                 ..AnalysisConfig::default()
             };
             let (clips, feats) = load_features(
@@ -235,11 +240,16 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
             if !wanted.contains(&args.copy.condition()) {
                 wanted.push(args.copy.condition());
             }
-            let analysis = AnalysisConfig::default();
+            // The one-class part reads the statistics of the features extracted here.
+            let features = AnalysisConfig::default().features;
+            let fit = args.fit.settings(&features);
+            let analysis = AnalysisConfig {
+                features,
+                dynamics: fit.dynamics_mode(),
+                ..AnalysisConfig::default()
+            };
             let (clips, feats) =
                 load_features(&args.manifest, &analysis, args.seed, &wanted, args.quiet)?;
-            // The one-class part reads the statistics of the features just extracted.
-            let fit = args.fit.settings(&analysis.features);
             // Held-out voices: every clip's speaker becomes its voice, once for all seeds.
             let clips = if args.hold_out_voices {
                 let (text, source) = mapping(&args.voices, BUILTIN_VOICES, "voices")?;

@@ -91,9 +91,15 @@ impl FitArgs {
 /// Trains and writes the model.
 pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
     set_jobs(args.jobs)?;
-    let analysis = AnalysisConfig::default();
+    let features = AnalysisConfig::default().features;
+    let fit = args.fit.settings(&features);
+    let analysis = AnalysisConfig {
+        features,
+        dynamics: fit.dynamics_mode(),
+        ..AnalysisConfig::default()
+    };
     let cfg = TrainConfig {
-        fit: args.fit.settings(&analysis.features),
+        fit,
         seed: args.seed,
         analysis,
         ..TrainConfig::default()

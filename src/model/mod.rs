@@ -11,15 +11,14 @@ pub mod linalg;
 pub mod logistic;
 pub mod mlp;
 
-use std::path::{Path, PathBuf};
-
-use ndarray::ArrayView2;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::features::FeatureConfig;
-use crate::segment::stat_names;
+use crate::segment::{Dynamics, DynamicsMode, stat_names};
 use calibration::Platt;
 use classifier::Classifier;
 use frame_gmm::FrameTerm;
@@ -139,35 +138,34 @@ impl Model {
         serde_json::to_string_pretty(file).expect("model serialises") + "\n"
     }
 
+    /// How the segmenter must hand this model a segment's frame dynamics: none without a
+    /// frame model, else already reduced to the frame model's term.
+    pub fn dynamics_mode(&self) -> DynamicsMode {
+        self.file
+            .frame_model
+            .clone()
+            .map_or(DynamicsMode::Skip, |f| DynamicsMode::Score(Arc::new(f)))
+    }
+
+    /// The frame model's term for a segment's dynamics (0 without a frame model or dynamics).
+    pub fn frame_term(&self, dynamics: Option<&Dynamics>) -> f64 {
+        match (&self.file.frame_model, dynamics) {
+            (_, Some(Dynamics::Term(t))) => *t,
+            (Some(f), Some(Dynamics::Frames(d))) => f.score(d.view()),
+            _ => 0.0,
+        }
+    }
+
     /// Uncalibrated log-odds for one segment's pooled statistics and frame dynamics.
-    pub fn raw_logit(&self, stats: &[f32], dynamics: ArrayView2<'_, f32>) -> f64 {
-        let f = &self.file;
-        segment_logit(
-            &f.standardizer,
-            &f.classifier,
-            f.frame_model.as_ref(),
-            stats,
-            dynamics,
-        )
+    pub fn raw_logit(&self, stats: &[f32], dynamics: Option<&Dynamics>) -> f64 {
+        let z = self.file.standardizer.apply(stats);
+        self.file.classifier.logit(&z) + self.frame_term(dynamics)
     }
 
     /// Calibrated log-odds that the segment is synthetic.
-    pub fn logit(&self, stats: &[f32], dynamics: ArrayView2<'_, f32>) -> f64 {
+    pub fn logit(&self, stats: &[f32], dynamics: Option<&Dynamics>) -> f64 {
         self.file.calibration.logit(self.raw_logit(stats, dynamics))
     }
-}
-
-/// Uncalibrated log-odds of one segment: the classifier on its standardised statistics, plus
-/// the frame model's term on its frame dynamics if there is a frame model.
-pub fn segment_logit(
-    standardizer: &Standardizer,
-    classifier: &Classifier,
-    frame: Option<&FrameTerm>,
-    stats: &[f32],
-    dynamics: ArrayView2<'_, f32>,
-) -> f64 {
-    let z = standardizer.apply(stats);
-    classifier.logit(&z) + frame.map_or(0.0, |f| f.score(dynamics))
 }
 
 /// Weighted mean and standard deviation of `values` (weights `w`); a spread of 0 becomes 1, so
