@@ -15,6 +15,7 @@ use voxguard::model::Model;
 use voxguard::pipeline::{AnalysisConfig, analyze_samples};
 use voxguard::resample::StreamResampler;
 use voxguard::scan::{Scanner, Thresholds};
+use voxguard::segment::DynamicsMode;
 
 /// The longest bundled sample (about 11.7 s of 16 kHz FLAC).
 const SAMPLE: &str = "audio-samples/real_librispeech_4137-11701-0000.flac";
@@ -103,7 +104,13 @@ fn file_level(c: &mut Criterion) {
     group.throughput(Throughput::Elements(samples));
     group.bench_function("decode_flac", |b| b.iter(|| decode(black_box(&path))));
     let model = Model::builtin().unwrap();
-    let segments = analyze_samples(&signal(16_000, 60), &AnalysisConfig::default())
+    // Frames kept, so that scoring includes the frame model's term (a scan computes it as each
+    // segment is cut).
+    let keep = AnalysisConfig {
+        dynamics: DynamicsMode::Keep,
+        ..AnalysisConfig::default()
+    };
+    let segments = analyze_samples(&signal(16_000, 60), &keep)
         .unwrap()
         .segments;
     assert!(
@@ -114,8 +121,8 @@ fn file_level(c: &mut Criterion) {
         b.iter(|| {
             segments
                 .iter()
-                .filter_map(|s| s.stats.as_deref())
-                .map(|stats| model.logit(black_box(stats), None))
+                .filter_map(|s| Some((s.stats.as_deref()?, s.dynamics.as_ref())))
+                .map(|(stats, dynamics)| model.logit(black_box(stats), dynamics))
                 .sum::<f64>()
         })
     });
