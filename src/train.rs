@@ -686,9 +686,17 @@ pub fn train_model(
         .into(),
         version: "1.0.0".into(),
         description: format!(
-            "{} on pooled LFCC, band-energy and flatness statistics of 4 s speech segments; \
+            "{} on pooled LFCC, band-energy and flatness statistics of 4 s speech segments{}; \
              Platt-calibrated on generator- and speaker-held-out folds",
-            cfg.fit.kind.description()
+            cfg.fit.kind.description(),
+            match &fitted.frame {
+                Some(_) => format!(
+                    ", plus a Gaussian mixture of real speech's frame-to-frame cepstral \
+                     dynamics (weight {})",
+                    cfg.fit.frame_weight
+                ),
+                None => String::new(),
+            }
         ),
         stats: stat_names(&cfg.analysis.features),
         features: cfg.analysis.features.clone(),
