@@ -105,9 +105,9 @@ enum Withheld {
 const NARROW_BAND_HZ: u32 = 8_000;
 
 /// A note when `info` is telephone-band audio, whose `human` verdicts become `inconclusive`: on
-/// telephone copies of generator families it has not seen, model 1.11.0 scores 8.3 % of the
-/// synthetic clips below 0.3 (24.7 % of the real ones; 1.10.0: 10.7 and 30.3 %; model card),
-/// too many to vouch for a voice.
+/// telephone copies of generator families it has not seen, model 1.12.0 scores 3.3 % of the
+/// synthetic clips below 0.3 (8.7 % of the real ones; 1.11.0: 8.3 and 24.7 %; model card), too
+/// many to vouch for a voice.
 fn narrow_band(info: &AudioInfo) -> Option<String> {
     (info.sample_rate <= NARROW_BAND_HZ).then(|| {
         format!(
