@@ -296,9 +296,9 @@ pub fn pool(frames: &[FrameFeatures], mask: &[bool], feat: &FeatureConfig) -> Ve
     out
 }
 
-/// Every how many speech frames [`frame_dynamics`] keeps one: neighbouring frames' dynamics
+/// Every how many loud frames [`frame_dynamics`] keeps one: neighbouring frames' dynamics
 /// overlap through the delta window, and a segment's mean log-likelihood needs no more, while
-/// every kept frame is held in memory until its segment is scored.
+/// training holds every kept frame of every copy of every clip in memory.
 pub const DYNAMICS_STRIDE: usize = 2;
 
 /// Frames more than this below a segment's loudest frame (or below -60 dBFS) are left out of

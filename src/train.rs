@@ -106,9 +106,15 @@ pub struct TrainConfig {
 
 impl Default for TrainConfig {
     fn default() -> Self {
+        let features = AnalysisConfig::default().features;
+        let fit = FitSettings::new(&features);
         Self {
-            analysis: AnalysisConfig::default(),
-            fit: FitSettings::new(&AnalysisConfig::default().features),
+            analysis: AnalysisConfig {
+                features,
+                dynamics: fit.dynamics_mode(),
+                ..AnalysisConfig::default()
+            },
+            fit,
             folds: 5,
             seed: 0,
         }

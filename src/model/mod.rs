@@ -11,10 +11,11 @@ pub mod linalg;
 pub mod logistic;
 pub mod mlp;
 
-use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::features::FeatureConfig;
