@@ -106,14 +106,9 @@ pub struct TrainConfig {
 
 impl Default for TrainConfig {
     fn default() -> Self {
-        let features = AnalysisConfig::default().features;
-        let fit = FitSettings::new(&features);
+        let fit = FitSettings::new(&AnalysisConfig::default().features);
         Self {
-            analysis: AnalysisConfig {
-                features,
-                dynamics: fit.dynamics_mode(),
-                ..AnalysisConfig::default()
-            },
+            analysis: fit.analysis(),
             fit,
             folds: 5,
             seed: 0,
@@ -333,13 +328,17 @@ impl FitSettings {
         }
     }
 
-    /// What the analysis must keep of the frame dynamics for these settings: the frames if
-    /// there is a frame model to fit, else nothing.
-    pub fn dynamics_mode(&self) -> DynamicsMode {
-        if self.frame_weight > 0.0 {
+    /// The default analysis, keeping what these settings need of the frame dynamics: the
+    /// frames if there is a frame model to fit, else nothing.
+    pub fn analysis(&self) -> AnalysisConfig {
+        let dynamics = if self.frame_weight > 0.0 {
             DynamicsMode::Keep
         } else {
             DynamicsMode::Skip
+        };
+        AnalysisConfig {
+            dynamics,
+            ..AnalysisConfig::default()
         }
     }
 }

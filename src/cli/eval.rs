@@ -240,14 +240,9 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
             if !wanted.contains(&args.copy.condition()) {
                 wanted.push(args.copy.condition());
             }
-            // The one-class part reads the statistics of the features extracted here.
-            let features = AnalysisConfig::default().features;
-            let fit = args.fit.settings(&features);
-            let analysis = AnalysisConfig {
-                features,
-                dynamics: fit.dynamics_mode(),
-                ..AnalysisConfig::default()
-            };
+            // The one-class part reads the statistics of the default features, extracted here.
+            let fit = args.fit.settings(&AnalysisConfig::default().features);
+            let analysis = fit.analysis();
             let (clips, feats) =
                 load_features(&args.manifest, &analysis, args.seed, &wanted, args.quiet)?;
             // Held-out voices: every clip's speaker becomes its voice, once for all seeds.

@@ -91,17 +91,11 @@ impl FitArgs {
 /// Trains and writes the model.
 pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
     set_jobs(args.jobs)?;
-    let features = AnalysisConfig::default().features;
-    let fit = args.fit.settings(&features);
-    let analysis = AnalysisConfig {
-        features,
-        dynamics: fit.dynamics_mode(),
-        ..AnalysisConfig::default()
-    };
+    let fit = args.fit.settings(&AnalysisConfig::default().features);
     let cfg = TrainConfig {
+        analysis: fit.analysis(),
         fit,
         seed: args.seed,
-        analysis,
         ..TrainConfig::default()
     };
     let (clips, feats) = load_features(
