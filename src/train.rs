@@ -760,4 +760,30 @@ mod tests {
         let w = bonafide_weights(&clips, &[0, 1, 2, 3, 4]);
         assert!((w[""] - 0.2).abs() < 1e-12);
     }
+
+    #[test]
+    fn the_frame_model_cache_fits_each_set_of_real_clips_once() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let cache = FrameModelCache::default();
+        let calls = AtomicUsize::new(0);
+        let frames = Array2::from_shape_fn((200, 2), |(i, j)| ((i * 7 + j * 3) % 11) as f32);
+        let fit = |_: &[usize]| {
+            calls.fetch_add(1, Ordering::SeqCst);
+            let cfg = GmmConfig {
+                components: 2,
+                ..GmmConfig::default()
+            };
+            DiagonalGmm::fit(frames.view(), &cfg)
+        };
+        let a = cache.get_or_fit(vec![1, 2], &fit).unwrap();
+        let b = cache.get_or_fit(vec![1, 2], &fit).unwrap();
+        assert!(Arc::ptr_eq(&a, &b));
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        let c = cache.get_or_fit(vec![1, 3], &fit).unwrap();
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+        assert_eq!(*c, *a, "the same frames give the same mixture");
+        // A set no mixture can be fitted to is not cached: asked again, it is tried again.
+        assert!(cache.get_or_fit(vec![4], |_| None).is_none());
+        assert!(cache.get_or_fit(vec![4], &fit).is_some());
+    }
 }
