@@ -775,15 +775,15 @@ mod tests {
             };
             DiagonalGmm::fit(frames.view(), &cfg)
         };
-        let a = cache.get_or_fit(vec![1, 2], &fit).unwrap();
-        let b = cache.get_or_fit(vec![1, 2], &fit).unwrap();
+        let a = cache.get_or_fit(vec![1, 2], fit).unwrap();
+        let b = cache.get_or_fit(vec![1, 2], fit).unwrap();
         assert!(Arc::ptr_eq(&a, &b));
         assert_eq!(calls.load(Ordering::SeqCst), 1);
-        let c = cache.get_or_fit(vec![1, 3], &fit).unwrap();
+        let c = cache.get_or_fit(vec![1, 3], fit).unwrap();
         assert_eq!(calls.load(Ordering::SeqCst), 2);
         assert_eq!(*c, *a, "the same frames give the same mixture");
         // A set no mixture can be fitted to is not cached: asked again, it is tried again.
         assert!(cache.get_or_fit(vec![4], |_| None).is_none());
-        assert!(cache.get_or_fit(vec![4], &fit).is_some());
+        assert!(cache.get_or_fit(vec![4], fit).is_some());
     }
 }
