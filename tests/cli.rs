@@ -523,6 +523,68 @@ fn train_writes_a_one_class_model_and_the_default_fusion() {
     }
 }
 
+/// The default recipe writes a frame model of real speech beside the classifier, `scan` adds its
+/// term, `--frame-weight=0` leaves it out, and a negative weight is a usage error.
+#[test]
+fn train_writes_the_frame_model_and_scan_uses_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (with, bytes) = train_twice(dir.path(), None);
+    let file: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    let gmm = &file["frame_model"]["gmm"];
+    assert_eq!(gmm["weights"].as_array().unwrap().len(), 32);
+    let means = gmm["means"].as_array().unwrap();
+    assert!(means.iter().all(|m| m.as_array().unwrap().len() == 40));
+    assert!(file["frame_model"]["scale"].as_f64().unwrap() > 0.0);
+    assert_eq!(file["training"]["frame_model"]["weight"], 0.25);
+
+    let manifest = bundled_manifest(dir.path());
+    let without = dir.path().join("without.json");
+    voxguard()
+        .args([
+            "train",
+            "--quiet",
+            "--frame-weight=0",
+            "--manifest",
+            s(&manifest),
+        ])
+        .args(["--out", s(&without)])
+        .assert()
+        .success();
+    let plain: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&without).unwrap()).unwrap();
+    assert!(plain.get("frame_model").is_none());
+    assert_eq!(
+        plain["classifier"], file["classifier"],
+        "the same classifier either way"
+    );
+
+    let name = "voxguard-lfcc-logreg-oneclass";
+    let (a, b) = (
+        scan_with_model(&with, name),
+        scan_with_model(&without, name),
+    );
+    let moved = BUNDLED
+        .iter()
+        .filter(|(f, ..)| a.get(f)["score"] != b.get(f)["score"])
+        .count();
+    assert_eq!(moved, BUNDLED.len(), "the frame term moves every score");
+
+    let out = voxguard()
+        .args([
+            "train",
+            "--frame-weight=-1",
+            "--manifest",
+            s(&manifest),
+            "--out",
+        ])
+        .arg(dir.path().join("never.json"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not a weight"));
+    assert!(!dir.path().join("never.json").exists());
+}
+
 #[test]
 fn eval_names_a_mapping_file_it_cannot_read() {
     let dir = tempfile::tempdir().unwrap();

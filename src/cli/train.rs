@@ -67,8 +67,16 @@ pub struct FitArgs {
     l2: f64,
     /// Weight of the frame model of real speech (a mixture of its cepstral dynamics) beside the
     /// classifier, as a share of the classifier's spread; 0 fits none.
-    #[arg(long, default_value_t = FRAME_WEIGHT)]
+    #[arg(long, default_value_t = FRAME_WEIGHT, value_parser = parse_weight)]
     frame_weight: f64,
+}
+
+/// A weight: a finite number, 0 or more.
+fn parse_weight(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(w) if w.is_finite() && w >= 0.0 => Ok(w),
+        _ => Err(format!("{s:?} is not a weight (a number, 0 or more)")),
+    }
 }
 
 impl FitArgs {
