@@ -22,7 +22,9 @@ use voxguard::pipeline::AnalysisConfig;
 use voxguard::plot::det::{DetCurve, DetFigure};
 use voxguard::plot::{ImageFormat, render};
 use voxguard::segment::DynamicsMode;
-use voxguard::train::{Calibrated, ClipFeatures, Condition, Fitted, TRAINING_CONDITIONS};
+use voxguard::train::{
+    Calibrated, ClipFeatures, Condition, FRAME_WEIGHT, Fitted, TRAINING_CONDITIONS,
+};
 
 use super::train::load_features;
 use super::{set_jobs, write_atomically};
@@ -288,6 +290,10 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
             let title = match args.fit.classifier() {
                 kind if kind == ClassifierKind::default() => title,
                 kind => format!("{title} [classifier: {}]", kind.description()),
+            };
+            let title = match fit.frame_weight {
+                w if w == FRAME_WEIGHT => title,
+                w => format!("{title} [frame weight: {w}]"),
             };
             (title, outcomes)
         }
