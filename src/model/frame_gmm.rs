@@ -12,6 +12,8 @@ use rand_pcg::Pcg64;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::logistic::Standardizer;
+
 /// A fitted mixture over frames standardised by `center` and `scale`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "GmmFile", into = "GmmFile")]
@@ -217,13 +219,10 @@ impl DiagonalGmm {
         if k == 0 || d == 0 || n < k {
             return None;
         }
-        let x = frames.mapv(f64::from);
-        let center = x.mean_axis(Axis(0))?.to_vec();
-        let scale: Vec<f64> = x
-            .std_axis(Axis(0), 0.0)
-            .iter()
-            .map(|&s| if s > 1e-12 { s } else { 1.0 })
-            .collect();
+        let Standardizer {
+            mean: center,
+            scale,
+        } = Standardizer::fit(frames.mapv(f64::from).view());
         let zz = with_squares(frames, &center, &scale);
         let mut gmm = kmeans_start(zz.view(), k, cfg, center, scale);
         let mut previous = f64::NEG_INFINITY;
