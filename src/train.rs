@@ -23,7 +23,7 @@ use crate::model::gaussian::RealSpeechGaussian;
 use crate::model::logistic::{LogisticRegression, Standardizer};
 use crate::model::mlp::{Mlp, MlpConfig};
 use crate::model::weighted_mean_spread;
-use crate::model::{MODEL_FORMAT, MODEL_FORMAT_VERSION, ModelFile};
+use crate::model::{MODEL_FORMAT, MODEL_FORMAT_VERSION, ModelFile, segment_logit};
 use crate::pipeline::{AnalysisConfig, analyze_samples, load_mono};
 use crate::segment::{Dynamics, DynamicsMode, one_class_inputs, stat_names};
 
@@ -207,12 +207,11 @@ impl Fitted {
     /// Raw log-odds of one segment: the classifier on its standardised statistics, plus the
     /// frame model's term on its frame dynamics if there is a frame model.
     pub fn segment_logit(&self, s: &SegmentStats) -> f64 {
-        let z = self.standardizer.apply(&s.stats);
         let frame = self
             .frame
             .as_ref()
             .map_or(0.0, |f| f.score(s.dynamics.view()));
-        self.classifier.logit(&z) + frame
+        segment_logit(&self.standardizer, &self.classifier, &s.stats, frame)
     }
 
     /// A clip's raw log-odds: the speech-weighted mean over its segments (as `scan` aggregates).

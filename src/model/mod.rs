@@ -159,14 +159,30 @@ impl Model {
 
     /// Uncalibrated log-odds for one segment's pooled statistics and frame dynamics.
     pub fn raw_logit(&self, stats: &[f32], dynamics: Option<&Dynamics>) -> f64 {
-        let z = self.file.standardizer.apply(stats);
-        self.file.classifier.logit(&z) + self.frame_term(dynamics)
+        let f = &self.file;
+        segment_logit(
+            &f.standardizer,
+            &f.classifier,
+            stats,
+            self.frame_term(dynamics),
+        )
     }
 
     /// Calibrated log-odds that the segment is synthetic.
     pub fn logit(&self, stats: &[f32], dynamics: Option<&Dynamics>) -> f64 {
         self.file.calibration.logit(self.raw_logit(stats, dynamics))
     }
+}
+
+/// A segment's uncalibrated log-odds: the classifier on its standardised statistics plus the
+/// frame model's term (0 without one). Scanning and training both score segments with this.
+pub fn segment_logit(
+    standardizer: &Standardizer,
+    classifier: &Classifier,
+    stats: &[f32],
+    frame_term: f64,
+) -> f64 {
+    classifier.logit(&standardizer.apply(stats)) + frame_term
 }
 
 /// Weighted mean and standard deviation of `values` (weights `w`); a spread of 0 becomes 1, so
