@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::gaussian::RealSpeechGaussian;
 use super::logistic::LogisticRegression;
 use super::mlp::Mlp;
-use super::weighted_mean_spread;
+use super::{positive_finite, weighted_mean_spread};
 
 /// Which model type to fit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -117,8 +117,7 @@ impl TryFrom<LogisticOneClassFile> for LogisticOneClass {
     type Error = String;
 
     fn try_from(f: LogisticOneClassFile) -> Result<Self, String> {
-        let usable = |x: f64| x.is_finite() && x > 0.0;
-        if !usable(f.logistic_scale) || !usable(f.one_class_scale) {
+        if !positive_finite(f.logistic_scale) || !positive_finite(f.one_class_scale) {
             return Err("a logistic and one-class fusion needs positive finite scales".into());
         }
         Ok(Self {

@@ -13,6 +13,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::logistic::Standardizer;
+use super::positive_finite;
 
 /// A fitted mixture over frames standardised by `center` and `scale`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -47,19 +48,18 @@ impl TryFrom<GmmFile> for DiagonalGmm {
 
     fn try_from(f: GmmFile) -> Result<Self, String> {
         let (k, d) = (f.weights.len(), f.center.len());
-        let rows_ok = |m: &[Vec<f64>], positive: bool| {
+        let rows_ok = |m: &[Vec<f64>], valid: fn(f64) -> bool| {
             m.len() == k
-                && m.iter().all(|r| {
-                    r.len() == d && r.iter().all(|v| v.is_finite() && (!positive || *v > 0.0))
-                })
+                && m.iter()
+                    .all(|r| r.len() == d && r.iter().all(|&v| valid(v)))
         };
         let usable = k > 0
             && d > 0
             && f.scale.len() == d
-            && f.scale.iter().all(|s| s.is_finite() && *s > 0.0)
-            && f.weights.iter().all(|w| w.is_finite() && *w > 0.0)
-            && rows_ok(&f.means, false)
-            && rows_ok(&f.variances, true);
+            && f.scale.iter().all(|&s| positive_finite(s))
+            && f.weights.iter().all(|&w| positive_finite(w))
+            && rows_ok(&f.means, f64::is_finite)
+            && rows_ok(&f.variances, positive_finite);
         if !usable {
             return Err(format!(
                 "a frame mixture of {k} components over {d} inputs needs {d} positive scales, \
@@ -119,7 +119,7 @@ impl TryFrom<FrameTermFile> for FrameTerm {
     type Error = String;
 
     fn try_from(f: FrameTermFile) -> Result<Self, String> {
-        if !(f.offset.is_finite() && f.scale.is_finite() && f.scale > 0.0) {
+        if !(f.offset.is_finite() && positive_finite(f.scale)) {
             return Err("a frame model needs a finite offset and a positive finite scale".into());
         }
         Ok(Self::new(f.gmm, f.offset, f.scale))
@@ -130,11 +130,7 @@ impl FrameTerm {
     /// The term of `gmm` centred by `offset` and divided by `scale` (a scale that is not
     /// positive and finite, as from a constant score, becomes 1).
     pub fn new(gmm: DiagonalGmm, offset: f64, scale: f64) -> Self {
-        let scale = if scale.is_finite() && scale > 0.0 {
-            scale
-        } else {
-            1.0
-        };
+        let scale = if positive_finite(scale) { scale } else { 1.0 };
         Self { gmm, offset, scale }
     }
 

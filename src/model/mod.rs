@@ -185,6 +185,12 @@ pub fn segment_logit(
     classifier.logit(&standardizer.apply(stats)) + frame_term
 }
 
+/// Whether `x` can divide or weigh: finite and above 0 (what a model file's scales, weights and
+/// variances must be).
+pub(crate) fn positive_finite(x: f64) -> bool {
+    x.is_finite() && x > 0.0
+}
+
 /// Weighted mean and standard deviation of `values` (weights `w`); a spread of 0 becomes 1, so
 /// a constant score can divide another without a division by zero.
 pub fn weighted_mean_spread(values: &[f64], w: &[f64]) -> (f64, f64) {
