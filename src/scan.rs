@@ -123,9 +123,9 @@ const LOSSY_CODECS: &[&str] = &["mp1", "mp2", "mp3", "aac", "vorbis"];
 /// Below this average bit rate (kbit/s) a lossy file's score is no evidence either way: models
 /// up to 1.7.0 scored 54-85 % of synthetic clips below 0.3 at 28-33 kbit/s, none at 64 kbit/s,
 /// and models 1.10.0 and 1.11.0 flag 21 % and 13 % of real clips coded as 32 kbit/s MP3 at 8 kHz
-/// (1.12.0 none, but raises them by 0.14 on average; model card). Opus
-/// and GSM 06.10 are not listed: the models measured with them (Opus from 1.7.0, GSM from
-/// 1.8.0) moved no more than a few clips of either class across a threshold.
+/// (1.12.0 none, but raises them by 0.14 on average; model card). Opus and GSM 06.10 are not
+/// listed: the models measured with them (Opus from 1.7.0, GSM from 1.8.0) moved no more than a
+/// few clips of either class across a threshold.
 const LOW_BIT_RATE_KBPS: f64 = 48.0;
 
 /// A note when `info` is a lossy codec at a low average bit rate, whose verdicts become

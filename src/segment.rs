@@ -301,9 +301,13 @@ pub fn pool(frames: &[FrameFeatures], mask: &[bool], feat: &FeatureConfig) -> Ve
 /// training holds every kept frame of every copy of every clip in memory.
 pub const DYNAMICS_STRIDE: usize = 2;
 
-/// Frames more than this below a segment's loudest frame (or below -60 dBFS) are left out of
-/// its frame dynamics.
+/// Frames more than this below a segment's loudest frame (or below [`DYNAMICS_FLOOR_DBFS`]) are
+/// left out of its frame dynamics.
 pub const DYNAMICS_RANGE_DB: f32 = 30.0;
+
+/// Frames at or below this level are left out of a segment's frame dynamics, however quiet the
+/// segment.
+pub const DYNAMICS_FLOOR_DBFS: f32 = -60.0;
 
 /// The cepstral dynamics of a segment's loud frames, one row per [`DYNAMICS_STRIDE`]-th frame:
 /// the first and second derivatives of c0..c(n-1) by [`delta`] over [`DELTA_WIDTH`] frames of
@@ -320,17 +324,16 @@ pub fn frame_dynamics(frames: &[FrameFeatures], feat: &FeatureConfig) -> Array2<
         .iter()
         .map(|f| f.energy_db)
         .fold(f32::NEG_INFINITY, f32::max);
-    let speech: Vec<usize> = (0..frames.len())
-        .filter(|&i| {
-            frames[i].energy_db > loudest - DYNAMICS_RANGE_DB && frames[i].energy_db > -60.0
-        })
+    let floor = (loudest - DYNAMICS_RANGE_DB).max(DYNAMICS_FLOOR_DBFS);
+    let loud: Vec<usize> = (0..frames.len())
+        .filter(|&i| frames[i].energy_db > floor)
         .collect();
-    let ceps = Array2::from_shape_fn((speech.len(), dim), |(t, j)| frames[speech[t]].values[j]);
+    let ceps = Array2::from_shape_fn((loud.len(), dim), |(t, j)| frames[loud[t]].values[j]);
     let (Ok(d), Ok(dd)) = (delta(&ceps, 1, DELTA_WIDTH), delta(&ceps, 2, DELTA_WIDTH)) else {
-        // Fewer speech frames than the window: no dynamics.
+        // Fewer loud frames than the window: no dynamics.
         return Array2::zeros((0, 2 * dim));
     };
-    let rows: Vec<usize> = (0..speech.len()).step_by(DYNAMICS_STRIDE).collect();
+    let rows: Vec<usize> = (0..loud.len()).step_by(DYNAMICS_STRIDE).collect();
     Array2::from_shape_fn((rows.len(), 2 * dim), |(r, j)| {
         if j < dim {
             d[[rows[r], j]]

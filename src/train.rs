@@ -458,7 +458,7 @@ pub fn fit(
             .get_or_fit(reals, |reals| fit_frame_gmm(feats, reals))
             .ok_or_else(|| {
                 Error::Config(format!(
-                    "no frame model of real speech can be fitted to the speech frames of {n_reals} real clips"
+                    "no frame model of real speech can be fitted to the loud frames of {n_reals} real clips"
                 ))
             })?;
         let clean_rows: Vec<usize> = (0..segs.len()).filter(|&i| clean[i]).collect();
@@ -467,10 +467,9 @@ pub fn fit(
             &clean_rows,
             |i| {
                 let z = m.row(i);
-                let ll = segs[i].dynamics.view();
                 (
                     classifier.logit(z.as_slice().expect("standard layout")),
-                    ll,
+                    segs[i].dynamics.view(),
                     w[i],
                 )
             },
