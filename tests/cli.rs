@@ -602,3 +602,77 @@ fn eval_names_a_mapping_file_it_cannot_read() {
         "{err}"
     );
 }
+
+/// `eval --scores` writes the score behind every table cell: a clip's clean `llr` is the log-odds
+/// of the score `scan` gives the same file with the same model, and the second condition is the
+/// copy. A directory that does not exist is refused before anything is analysed.
+#[test]
+fn eval_writes_every_clip_score_it_measures() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = bundled_manifest(dir.path());
+    let scores = dir.path().join("scores.csv");
+    voxguard()
+        .args(["eval", "-q", "--format", "json", "--manifest", s(&manifest)])
+        .args(["--copy", "gsm", "--scores", s(&scores)])
+        .assert()
+        .success();
+    let mut reader = csv::Reader::from_path(&scores).unwrap();
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 2 * BUNDLED.len(), "{rows:?}");
+    let out = voxguard()
+        .args(["scan", "--format", "jsonl"])
+        .arg(samples())
+        .output()
+        .unwrap();
+    let scanned: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    for (file, label, system, _) in BUNDLED {
+        let of = |condition: &str| {
+            let hits: Vec<_> = rows
+                .iter()
+                .filter(|r| r[2].ends_with(file) && &r[6] == condition)
+                .collect();
+            assert_eq!(hits.len(), 1, "{file} {condition}");
+            let r = hits[0];
+            assert_eq!(
+                (&r[0], &r[1], &r[3], &r[4], &r[5]),
+                ("0", "0", label, system, system)
+            );
+            r[7].parse::<f64>().unwrap()
+        };
+        let clean = of("clean");
+        let score = scanned
+            .iter()
+            .find(|v| v["file"].as_str().unwrap().ends_with(file))
+            .unwrap()["score"]
+            .as_f64()
+            .unwrap();
+        assert!(
+            (1.0 / (1.0 + (-clean).exp()) - score).abs() < 1e-9,
+            "{file}: llr {clean} against scan's {score}"
+        );
+        assert_ne!(of("gsm"), clean, "{file}: the GSM copy is scored too");
+    }
+
+    let nowhere = dir.path().join("no-such-dir").join("scores.csv");
+    let out = voxguard()
+        .args([
+            "eval",
+            "-q",
+            "--manifest",
+            s(&manifest),
+            "--scores",
+            s(&nowhere),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no-such-dir") && err.contains("does not exist"),
+        "{err}"
+    );
+}

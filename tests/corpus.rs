@@ -178,7 +178,14 @@ fn leave_one_family_out_reports_every_metric() {
     let Some(dir) = corpus() else { return };
     let manifest = dir.join("manifest.csv");
     // Five families, every synthetic clip held out once (checked by `family_cv`).
-    let v = family_cv(&manifest, "telephone", &["--seeds", "2"]);
+    let tmp = tempfile::tempdir().unwrap();
+    let scores = tmp.path().join("scores.csv");
+    let v = family_cv(
+        &manifest,
+        "telephone",
+        &["--seeds", "2", "--scores", scores.to_str().unwrap()],
+    );
+    scores_reproduce_the_table(&scores, &v);
     let rows = v["systems"].as_array().unwrap();
     let names: Vec<&str> = rows.iter().map(|r| r["system"].as_str().unwrap()).collect();
     assert_eq!(
@@ -263,7 +270,6 @@ fn leave_one_family_out_reports_every_metric() {
     );
     assert!(noisy_missed <= clean_missed + 0.05);
 
-    let tmp = tempfile::tempdir().unwrap();
     let partial = tmp.path().join("families.csv");
     std::fs::write(&partial, "system,family\nhifigan,neural-vocoder\n").unwrap();
     let out = voxguard()
@@ -355,6 +361,113 @@ fn family_cv(manifest: &Path, copy: &str, extra: &[&str]) -> serde_json::Value {
     let spoofs: u64 = rows.iter().map(|r| r["spoof"].as_u64().unwrap()).sum();
     assert_eq!(spoofs, 716, "every synthetic clip is held out once");
     v
+}
+
+/// The `--scores` file of a two-seed leave-one-family-out run holds every held-out score behind
+/// its tables: per seed and condition each synthetic clip five times, keyed by its family (its
+/// family's five speaker-fold models score it), and each real clip five times (its speaker
+/// fold's model of each family scores it); and the first seed's scores give each family's table
+/// EER again (mean over its fold models).
+fn scores_reproduce_the_table(path: &Path, v: &serde_json::Value) {
+    use std::collections::{BTreeMap, BTreeSet};
+    let mut reader = csv::Reader::from_path(path).unwrap();
+    assert_eq!(
+        reader.headers().unwrap(),
+        vec![
+            "seed",
+            "model",
+            "file",
+            "label",
+            "system",
+            "group",
+            "condition",
+            "llr"
+        ]
+    );
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let families: BTreeSet<&str> = v["systems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["system"].as_str().unwrap())
+        .collect();
+    // (seed, condition) -> file -> times scored, per label.
+    let mut seen: BTreeMap<(&str, &str, &str), BTreeMap<&str, usize>> = BTreeMap::new();
+    /// Clean scores of one fold model of seed 0 and the families it tests.
+    #[derive(Default)]
+    struct FoldScores<'a> {
+        real: Vec<f64>,
+        synthetic: Vec<f64>,
+        tested: BTreeSet<&'a str>,
+    }
+    let mut models: BTreeMap<&str, FoldScores> = BTreeMap::new();
+    for r in &rows {
+        let (seed, model, file, label, system, group, condition, llr) =
+            (&r[0], &r[1], &r[2], &r[3], &r[4], &r[5], &r[6], &r[7]);
+        let llr: f64 = llr.parse().unwrap();
+        assert!(llr.is_finite(), "{r:?}");
+        assert!(["0", "1"].contains(&seed) && ["clean", "telephone"].contains(&condition));
+        *seen
+            .entry((seed, condition, label))
+            .or_default()
+            .entry(file)
+            .or_default() += 1;
+        match label {
+            "spoof" => {
+                assert!(families.contains(group), "{r:?}");
+                if system == "hifigan" {
+                    assert_eq!(group, "neural-vocoder");
+                }
+            }
+            _ => assert_eq!((label, system, group), ("bonafide", "bonafide", "bonafide")),
+        }
+        if seed == "0" && condition == "clean" {
+            let entry = models.entry(model).or_default();
+            match label {
+                "spoof" => {
+                    entry.synthetic.push(llr);
+                    entry.tested.insert(group);
+                }
+                _ => entry.real.push(llr),
+            }
+        }
+    }
+    assert_eq!(seen.len(), 8, "two seeds, two conditions, two labels");
+    for ((seed, condition, label), files) in &seen {
+        let times: BTreeSet<usize> = files.values().copied().collect();
+        assert_eq!(
+            times,
+            BTreeSet::from([5]),
+            "seed {seed}, {condition}, {label}"
+        );
+        let all = if *label == "spoof" { 716 } else { 164 };
+        // Every clean clip is scored; a copy may lose a clip whose speech it leaves too short
+        // (one real telephone copy of seed 0).
+        let clean = &seen[&(*seed, "clean", *label)];
+        assert_eq!(clean.len(), all, "seed {seed}, {label}");
+        assert!(files.keys().all(|f| clean.contains_key(f)));
+        assert!(
+            files.len() + 3 >= all,
+            "seed {seed}, {condition}, {label}: {}",
+            files.len()
+        );
+    }
+    assert_eq!(models.len(), 25, "five families times five speaker folds");
+    for row in v["systems"].as_array().unwrap() {
+        let family = row["system"].as_str().unwrap();
+        let eers: Vec<f64> = models
+            .values()
+            .filter(|m| m.tested.contains(family))
+            .map(|m| {
+                assert_eq!(m.tested.len(), 1, "a fold model tests one family");
+                voxguard::eval::eer(&m.real, &m.synthetic)
+            })
+            .collect();
+        assert_eq!(eers.len(), 5, "{family}");
+        let mean = eers.iter().sum::<f64>() / 5.0;
+        let table = row["clean"]["eer"].as_f64().unwrap();
+        assert!((mean - table).abs() < 1e-12, "{family}: {mean} vs {table}");
+    }
 }
 
 /// Share of a class's clips in the reliability bands `(from, to)` that `pick` selects.

@@ -96,6 +96,12 @@ pub struct EvalArgs {
     /// `.png` or `.svg` file (from the first seed).
     #[arg(long)]
     plot: Option<PathBuf>,
+    /// Also write every clip score behind the tables to this CSV, one row per clip, condition
+    /// and model (`seed,model,file,label,system,group,condition,llr`; every seed): to pool,
+    /// fuse or test them elsewhere. Only scores of one `model` are comparable (each fold model
+    /// is calibrated on its own training data).
+    #[arg(long)]
+    scores: Option<PathBuf>,
     /// Clips analysed in parallel (0 = one per core).
     #[arg(long, short = 'j', default_value_t = 0)]
     jobs: usize,
@@ -135,6 +141,8 @@ impl TestCopy {
 
 /// One evaluation run: the table rows, the summaries and the scores behind them.
 struct Outcome {
+    /// Seed of the folds and copies.
+    seed: u64,
     /// What the second column measures.
     copy: TestCopy,
     /// Per generator (or family): clean and copy metrics.
@@ -192,9 +200,12 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
     if let Some(path) = &args.plot {
         ImageFormat::from_path(path)?;
     }
+    if let Some(path) = &args.scores {
+        check_output_dir(path)?;
+    }
     let (text, source) = mapping(&args.families, BUILTIN_FAMILIES, "families")?;
     let families = Families::parse(&text, &source)?;
-    let (title, outcomes) = match args.cv {
+    let (title, clips, outcomes) = match args.cv {
         None => {
             let model = match &args.model {
                 Some(p) => Model::load(p)?,
@@ -230,10 +241,8 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
                 },
                 calibration: model.file.calibration,
             };
-            (
-                title,
-                vec![score_model(&calibrated, &clips, &feats, args.copy)],
-            )
+            let outcome = score_model(&calibrated, &clips, &feats, args.copy, args.seed);
+            (title, clips, vec![outcome])
         }
         Some(cv) => {
             // Fold models train on the training copies and are scored on the clean clips and
@@ -279,7 +288,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
                         fit: fit.clone(),
                         hold_out_voices: args.hold_out_voices,
                     };
-                    cross_validate(cv, &clips, &feats, &families, &cfg, args.copy)
+                    cross_validate(cv, &clips, &feats, &families, &cfg, args.copy, seed)
                 })
                 .collect::<anyhow::Result<Vec<_>>>()?;
             let title = if args.hold_out_voices {
@@ -295,7 +304,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
                 w if w == FRAME_WEIGHT => title,
                 w => format!("{title} [frame weight: {w}]"),
             };
-            (title, outcomes)
+            (title, clips, outcomes)
         }
     };
     let format = args.format.unwrap_or(if std::io::stdout().is_terminal() {
@@ -310,6 +319,9 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
     if let Some(path) = &args.plot {
         plot_det(path, &outcomes[0], args.cv.is_some())?;
     }
+    if let Some(path) = &args.scores {
+        write_scores(path, &clips, &outcomes)?;
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -318,6 +330,7 @@ fn score_model(
     clips: &[Clip],
     feats: &[ClipFeatures],
     copy: TestCopy,
+    seed: u64,
 ) -> Outcome {
     let all: Vec<usize> = (0..clips.len()).collect();
     let mut sets: [ScoreSet; 2] = Default::default();
@@ -329,6 +342,7 @@ fn score_model(
         .zip(phone.per_system())
         .collect();
     Outcome {
+        seed,
         copy,
         rows,
         pooled: Some((clean.pooled(), phone.pooled())),
@@ -343,6 +357,7 @@ fn cross_validate(
     families: &Families,
     cfg: &CvConfig,
     copy: TestCopy,
+    seed: u64,
 ) -> anyhow::Result<Outcome> {
     // Rows are keyed by what is held out: for families, the family.
     let keyed = match cv {
@@ -356,6 +371,7 @@ fn cross_validate(
     let (clean_rows, clean_pooled) = summarize(&keyed, &clean);
     let (phone_rows, phone_pooled) = summarize(&keyed, &phone);
     Ok(Outcome {
+        seed,
         copy,
         rows: clean_rows.into_iter().zip(phone_rows).collect(),
         pooled: (cv == Cv::Speaker).then_some((clean_pooled, phone_pooled)),
@@ -491,7 +507,7 @@ fn print_table(title: &str, outcomes: &[Outcome], first_seed: u64) {
     line("mean over rows", String::new(), String::new(), &mc, &mt);
     if let Some((c, t)) = &first.pooled {
         line(
-            "pooled (all spoof vs bonafide)",
+            "pooled: all spoof, all bona",
             String::new(),
             String::new(),
             c,
@@ -565,5 +581,55 @@ fn plot_det(path: &Path, outcome: &Outcome, cv: bool) -> anyhow::Result<()> {
         "Scores of one model".to_string()
     };
     let bytes = render(&DetFigure { title, curves }, format, (1100, 520))?;
+    write_atomically(path, &bytes)
+}
+
+/// Fails early, before a long run, when `path`'s directory does not exist.
+fn check_output_dir(path: &Path) -> anyhow::Result<()> {
+    match path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        Some(dir) if !dir.is_dir() => anyhow::bail!(
+            "cannot write {}: the directory {} does not exist",
+            path.display(),
+            dir.display()
+        ),
+        _ => Ok(()),
+    }
+}
+
+/// Writes every clip score of `outcomes` (see `--scores`): per seed, condition and model, in the
+/// order the models scored them.
+fn write_scores(path: &Path, clips: &[Clip], outcomes: &[Outcome]) -> anyhow::Result<()> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "seed",
+        "model",
+        "file",
+        "label",
+        "system",
+        "group",
+        "condition",
+        "llr",
+    ])?;
+    for outcome in outcomes {
+        let conditions = ["clean", outcome.copy.name()];
+        for (models, condition) in outcome.sets.iter().zip(conditions) {
+            for (model, set) in models.iter().enumerate() {
+                for scored in &set.scored {
+                    let clip = &clips[scored.index];
+                    w.write_record([
+                        outcome.seed.to_string().as_str(),
+                        model.to_string().as_str(),
+                        clip.path.display().to_string().as_str(),
+                        clip.label.as_str(),
+                        clip.system.as_str(),
+                        scored.group.as_str(),
+                        condition,
+                        scored.llr.to_string().as_str(),
+                    ])?;
+                }
+            }
+        }
+    }
+    let bytes = w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
     write_atomically(path, &bytes)
 }

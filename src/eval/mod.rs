@@ -47,6 +47,17 @@ impl SystemMetrics {
     }
 }
 
+/// One clip's score as it was added to a [`ScoreSet`], for writing every score out.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScoredClip {
+    /// Index of the clip in the manifest.
+    pub index: usize,
+    /// The row it counts in: its system as the set was keyed (e.g. its family).
+    pub group: String,
+    /// Calibrated log-likelihood ratio.
+    pub llr: f64,
+}
+
 /// Calibrated log-likelihood ratios of clips under one condition, split by label and system.
 #[derive(Debug, Default, Clone)]
 pub struct ScoreSet {
@@ -54,14 +65,18 @@ pub struct ScoreSet {
     pub bonafide: Vec<f64>,
     /// Spoof clip scores by system.
     pub spoof: BTreeMap<String, Vec<f64>>,
-    /// Indices of the clips scored (to count distinct clips across folds).
-    pub clips: BTreeSet<usize>,
+    /// Every score in the order added (also to count distinct clips across folds).
+    pub scored: Vec<ScoredClip>,
 }
 
 impl ScoreSet {
     /// Adds a clip's score.
     pub fn add(&mut self, index: usize, clip: &Clip, score: f64) {
-        self.clips.insert(index);
+        self.scored.push(ScoredClip {
+            index,
+            group: clip.system.clone(),
+            llr: score,
+        });
         match clip.label {
             Label::Bonafide => self.bonafide.push(score),
             Label::Spoof => self
@@ -127,7 +142,7 @@ pub fn summarize(clips: &[Clip], folds: &[ScoreSet]) -> (Vec<SystemMetrics>, Sys
             per.entry(row.system.clone()).or_default().push(row);
         }
         pooled.push(f.pooled());
-        seen.extend(f.clips.iter().copied());
+        seen.extend(f.scored.iter().map(|c| c.index));
     }
     let count = |pred: &dyn Fn(&Clip) -> bool| seen.iter().filter(|&&i| pred(&clips[i])).count();
     let bonafide = count(&|c| c.label == Label::Bonafide);
