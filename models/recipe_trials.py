@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Recipe changes tried after 1.11.0 and not kept (model card, "Tried after 1.11.0, not kept").
+"""Recipe changes tried after 1.11.0 and not kept (model card, "Tried after 1.11.0" and "Tried
+after 1.12.0").
 
 Each trial re-implements the shipped model type in scikit-learn (`source_bias.shipped_type`:
 logistic regression of the 88 statistics plus twice the Gaussian of the 41) on statistics from
@@ -24,6 +25,11 @@ Trials:
         with statistics exported from the manifest `selfvocode` writes: train also on the
         named self-vocoded generators, a real speaker's copies only when that speaker's real
         clips train, none when the vocoder-resynthesis family is held out
+  channel-gaussians [shared]
+        one Gaussian of real speech per channel instead of one for all: narrowband rows
+        (nothing above 4 kHz: the sub-bands 5-7 below -75 dB) and full-band rows each scored
+        by the Gaussian of the real rows of their kind; with `shared`, full-band rows keep the
+        Gaussian of all real rows
   selfvocode OUT_DIR
         write vocoded copies of the corpus's real clips (mel Griffin-Lim, harmonic-plus-noise)
         and OUT_DIR/manifest.csv (the corpus manifest plus the copies, as spoof generators
@@ -151,6 +157,36 @@ def knn(k):
         nn = NearestNeighbors(n_neighbors=k).fit(real @ white)
         return lambda q: np.log(nn.kneighbors(z(q)[:, cols] @ white)[0].mean(1) + 1e-9)
     return extra
+
+
+def channel_gaussians(names, shared=False):
+    """The shipped type with one Gaussian of real speech per channel (full band, narrowband;
+    `shared`: full band keeps the Gaussian of all real rows)."""
+    cols = sb.one_class_columns(names)
+    high = [names.index(f"band{i}_rel_db_mean") for i in (5, 6, 7)]
+
+    def narrow(x):
+        return (x[:, high] < -75.0).all(1)
+
+    def fit(x, y, w, train):
+        z = cc.Standardised(x)
+        nb = narrow(x)
+
+        lr = LogisticRegression(C=0.1, max_iter=5000).fit(z(x), y, sample_weight=w)
+        gauss = {f: sb.weighted_gaussian(z(x)[(y == 0) & (nb == f)], w[(y == 0) & (nb == f)],
+                                         cols) for f in (False, True)}
+        if shared:
+            gauss[False] = sb.weighted_gaussian(z(x)[y == 0], w[y == 0], cols)
+
+        def one_class(q):
+            out, m = np.empty(len(q)), narrow(q)
+            for f in (False, True):
+                if (m == f).any():
+                    out[m == f] = gauss[f](z(q[m == f]))
+            return out
+        sa, sg = lr.decision_function(z(x)).std(), one_class(x).std()
+        return lambda q: lr.decision_function(z(q)) / sa + sb.GAUSSIAN_WEIGHT * one_class(q) / sg
+    return fit
 
 
 def family_rows(clips, family, mode):
@@ -302,6 +338,8 @@ def main():
                                            instead=rest[1:] == ["instead"]))
     elif trial == "family-weights":
         line = run(clips, family, shipped(names), rows=family_rows(clips, family, rest[0]))
+    elif trial == "channel-gaussians":
+        line = run(clips, family, channel_gaussians(names, rest[:1] == ["shared"]))
     elif trial == "self-vocoded":
         line = run(clips, family, shipped(names), extra_train=self_vocoded_training(clips, family))
     else:
