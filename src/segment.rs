@@ -252,6 +252,27 @@ pub fn one_class_inputs(feat: &FeatureConfig) -> Vec<bool> {
         .collect()
 }
 
+/// Sub-bands starting at or above this frequency are the ones a narrowband channel removes:
+/// telephone band (3.4 kHz), GSM, or anything sampled at 8 kHz keeps nothing above 4 kHz.
+const NARROWBAND_EDGE_HZ: f32 = 4_000.0;
+/// Mean relative energy (dB below the frame's total) under which a sub-band counts as empty. The
+/// corpus's full-band clips keep at least -56 dB above 4.4 kHz in every segment, their telephone
+/// copies at most -100 dB.
+pub const NARROWBAND_FLOOR_DB: f32 = -75.0;
+
+/// Indices, in the pooled statistics of `feat`, of the mean relative energies of the sub-bands
+/// a narrowband channel empties (a segment is narrowband when all lie below
+/// [`NARROWBAND_FLOOR_DB`]).
+pub fn high_band_means(feat: &FeatureConfig) -> Vec<usize> {
+    // The band means follow the LFCC means (c1..), deviations and delta deviations.
+    let first = 3 * feat.n_ceps - 1;
+    let width = (feat.fmax - feat.fmin) / feat.n_bands as f32;
+    (0..feat.n_bands)
+        .filter(|&i| feat.fmin + i as f32 * width >= NARROWBAND_EDGE_HZ)
+        .map(|i| first + i)
+        .collect()
+}
+
 /// Bands over which the fine structure of the long-term average spectrum is summarised.
 const LTAS_BANDS: usize = 4;
 /// Half-width, in bins, of the moving average that separates the LTAS envelope from its fine

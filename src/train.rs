@@ -17,7 +17,9 @@ use crate::dataset::{Clip, Label};
 use crate::error::{Error, Result};
 use crate::features::FeatureConfig;
 use crate::model::calibration::Platt;
-use crate::model::classifier::{Classifier, ClassifierKind, Fusion, LogisticOneClass};
+use crate::model::classifier::{
+    Classifier, ClassifierKind, Fusion, LogisticOneClass, NarrowbandGaussian,
+};
 use crate::model::frame_gmm::{DiagonalGmm, FrameTerm, GmmConfig};
 use crate::model::gaussian::RealSpeechGaussian;
 use crate::model::logistic::{LogisticRegression, Standardizer};
@@ -25,7 +27,9 @@ use crate::model::mlp::{Mlp, MlpConfig};
 use crate::model::weighted_mean_spread;
 use crate::model::{MODEL_FORMAT, MODEL_FORMAT_VERSION, ModelFile, segment_logit};
 use crate::pipeline::{AnalysisConfig, analyze_samples, load_mono};
-use crate::segment::{Dynamics, DynamicsMode, one_class_inputs, stat_names};
+use crate::segment::{
+    Dynamics, DynamicsMode, NARROWBAND_FLOOR_DB, high_band_means, one_class_inputs, stat_names,
+};
 
 /// Channel conditions every clip is analysed under.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -314,6 +318,10 @@ pub struct FitSettings {
     /// Spread of the frame model's term on the training rows, as a multiple of the
     /// classifier's (0: no frame model).
     pub frame_weight: f64,
+    /// For the logistic + one-class type: the statistics ([`high_band_means`]) by which a
+    /// segment is narrowband and gets a Gaussian of real narrowband speech; empty fits one
+    /// Gaussian for every channel (as before 1.13.0).
+    pub narrowband_bands: Vec<usize>,
 }
 
 impl FitSettings {
@@ -324,6 +332,7 @@ impl FitSettings {
             l2: 10.0,
             one_class_inputs: one_class_inputs(feat),
             frame_weight: FRAME_WEIGHT,
+            narrowband_bands: high_band_means(feat),
         }
     }
 
@@ -340,6 +349,46 @@ impl FitSettings {
             ..AnalysisConfig::default()
         }
     }
+}
+
+/// Narrowband real training rows needed for a Gaussian of their own.
+const MIN_NARROWBAND_REAL_ROWS: usize = 50;
+
+/// The Gaussian of real narrowband speech (rows whose `settings.narrowband_bands` all lie below
+/// [`NARROWBAND_FLOOR_DB`]: telephone copies, and degraded copies that went through a telephone
+/// channel), with its test in standardised units; none when the settings ask for one Gaussian
+/// or fewer than [`MIN_NARROWBAND_REAL_ROWS`] real rows are narrowband.
+fn narrowband_gaussian(
+    segs: &[&SegmentStats],
+    z: ArrayView2<'_, f64>,
+    y: &[f64],
+    w: &[f64],
+    standardizer: &Standardizer,
+    settings: &FitSettings,
+) -> Option<NarrowbandGaussian> {
+    let bands = &settings.narrowband_bands;
+    if bands.is_empty() {
+        return None;
+    }
+    let narrow: Vec<bool> = segs
+        .iter()
+        .map(|s| bands.iter().all(|&i| s.stats[i] < NARROWBAND_FLOOR_DB))
+        .collect();
+    let real_rows = (0..y.len()).filter(|&i| narrow[i] && y[i] == 0.0).count();
+    if real_rows < MIN_NARROWBAND_REAL_ROWS {
+        return None;
+    }
+    let narrow_w: Vec<f64> = w
+        .iter()
+        .zip(&narrow)
+        .map(|(&w, &n)| if n { w } else { 0.0 })
+        .collect();
+    let gaussian = RealSpeechGaussian::fit(z, y, &narrow_w, &settings.one_class_inputs)?;
+    let below = bands
+        .iter()
+        .map(|&i| (f64::from(NARROWBAND_FLOOR_DB) - standardizer.mean[i]) / standardizer.scale[i])
+        .collect();
+    Some(NarrowbandGaussian::new(gaussian, bands.clone(), below))
 }
 
 /// The shipped model's frame weight (since 1.12.0): the frame term's spread is a quarter of the
@@ -433,19 +482,25 @@ pub fn fit(
             ))
         })
     };
-    let classifier =
-        match settings.kind {
-            ClassifierKind::Logistic => Classifier::Logistic(logistic()),
-            ClassifierKind::Mlp => Classifier::Mlp(mlp()),
-            ClassifierKind::Fusion => Classifier::Fusion(Fusion {
-                logistic: logistic(),
-                mlp: mlp(),
-            }),
-            ClassifierKind::OneClass => Classifier::OneClass(gaussian()?),
-            ClassifierKind::LogisticOneClass => Classifier::LogisticOneClass(
-                LogisticOneClass::new(logistic(), gaussian()?, m.view(), &w),
-            ),
-        };
+    let classifier = match settings.kind {
+        ClassifierKind::Logistic => Classifier::Logistic(logistic()),
+        ClassifierKind::Mlp => Classifier::Mlp(mlp()),
+        ClassifierKind::Fusion => Classifier::Fusion(Fusion {
+            logistic: logistic(),
+            mlp: mlp(),
+        }),
+        ClassifierKind::OneClass => Classifier::OneClass(gaussian()?),
+        ClassifierKind::LogisticOneClass => {
+            let narrowband = narrowband_gaussian(&segs, m.view(), &y, &w, &standardizer, settings);
+            Classifier::LogisticOneClass(LogisticOneClass::new(
+                logistic(),
+                gaussian()?,
+                narrowband,
+                m.view(),
+                &w,
+            ))
+        }
+    };
     let frame = if settings.frame_weight > 0.0 {
         let mut reals: Vec<usize> = selected
             .iter()
@@ -657,6 +712,14 @@ pub fn train_model(
     if cfg.fit.kind == ClassifierKind::LogisticOneClass {
         training["one_class_weight"] = json!(LogisticOneClass::ONE_CLASS_WEIGHT);
     }
+    let narrowband =
+        matches!(&fitted.classifier, Classifier::LogisticOneClass(f) if f.narrowband.is_some());
+    if narrowband {
+        training["narrowband_gaussian"] = json!({
+            "rows": "real segments whose sub-bands above 4 kHz all lie below -75 dB relative energy (telephone copies, degraded copies through a telephone channel)",
+            "scores": "narrowband segments, in the place of the Gaussian of all real segments",
+        });
+    }
     if let Some(frame) = &fitted.frame {
         training["frame_model"] = json!({
             "inputs": "first and second derivatives (Savitzky-Golay, 9 frames) of LFCC c0..c19 over the joined frames of each segment within 30 dB of its loudest and above -60 dBFS, every second frame",
@@ -689,9 +752,14 @@ pub fn train_model(
         .into(),
         version: "1.0.0".into(),
         description: format!(
-            "{} on pooled LFCC, band-energy and flatness statistics of 4 s speech segments{}; \
+            "{}{} on pooled LFCC, band-energy and flatness statistics of 4 s speech segments{}; \
              Platt-calibrated on generator- and speaker-held-out folds",
             cfg.fit.kind.description(),
+            match narrowband {
+                true =>
+                    ", narrowband audio measured against a second Gaussian of real narrowband speech,",
+                false => "",
+            },
             match &fitted.frame {
                 Some(_) => format!(
                     ", plus a Gaussian mixture of real speech's frame-to-frame cepstral \
@@ -757,6 +825,66 @@ mod tests {
         let clips = vec![clip(Label::Bonafide, ""); 5];
         let w = bonafide_weights(&clips, &[0, 1, 2, 3, 4]);
         assert!((w[""] - 0.2).abs() < 1e-12);
+    }
+
+    #[test]
+    fn real_narrowband_rows_get_a_gaussian_of_their_own() {
+        let feat = FeatureConfig::default();
+        let settings = FitSettings::new(&feat);
+        let d = stat_names(&feat).len();
+        // Rows alternate full band and narrowband (every band above 4 kHz at -100 dB), real and
+        // synthetic, with other statistics from a fixed pseudo-random sequence.
+        let segs: Vec<SegmentStats> = (0..240)
+            .map(|i| {
+                let mut stats: Vec<f32> = (0..d)
+                    .map(|j| ((i * 31 + j * 17) % 23) as f32 / 7.0 - 1.5)
+                    .collect();
+                for &b in &settings.narrowband_bands {
+                    stats[b] = if i % 2 == 0 { -40.0 } else { -100.0 };
+                }
+                SegmentStats {
+                    speech_s: 1.0,
+                    stats,
+                    dynamics: Array2::zeros((0, 0)),
+                }
+            })
+            .collect();
+        let refs: Vec<&SegmentStats> = segs.iter().collect();
+        let y: Vec<f64> = (0..240).map(|i| f64::from(u8::from(i % 4 >= 2))).collect();
+        let w = vec![1.0; 240];
+        let mut m = Array2::<f64>::zeros((240, d));
+        for (mut row, s) in m.rows_mut().into_iter().zip(&segs) {
+            row.iter_mut()
+                .zip(&s.stats)
+                .for_each(|(a, &b)| *a = f64::from(b));
+        }
+        let standardizer = Standardizer::fit(m.view());
+        let m = Array2::from_shape_fn((240, d), |(i, j)| {
+            (m[[i, j]] - standardizer.mean[j]) / standardizer.scale[j]
+        });
+        let fitted = narrowband_gaussian(&refs, m.view(), &y, &w, &standardizer, &settings)
+            .expect("60 real narrowband rows");
+        for (i, row) in m.rows().into_iter().enumerate() {
+            assert_eq!(fitted.applies(&row.to_vec()), i % 2 == 1, "row {i}");
+        }
+        // One Gaussian when asked, or when too few real rows are narrowband.
+        let one = FitSettings {
+            narrowband_bands: Vec::new(),
+            ..settings.clone()
+        };
+        assert!(narrowband_gaussian(&refs, m.view(), &y, &w, &standardizer, &one).is_none());
+        // The first 100 rows hold 25 real narrowband ones.
+        let n = 2 * MIN_NARROWBAND_REAL_ROWS;
+        let fewer = m.slice(ndarray::s![..n, ..]);
+        let few = narrowband_gaussian(
+            &refs[..n],
+            fewer,
+            &y[..n],
+            &w[..n],
+            &standardizer,
+            &settings,
+        );
+        assert!(few.is_none());
     }
 
     #[test]

@@ -304,6 +304,11 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
                 w if w == FRAME_WEIGHT => title,
                 w => format!("{title} [frame weight: {w}]"),
             };
+            let title = if fit.narrowband_bands.is_empty() {
+                format!("{title} [one Gaussian of real speech]")
+            } else {
+                title
+            };
             (title, clips, outcomes)
         }
     };

@@ -69,6 +69,10 @@ pub struct FitArgs {
     /// classifier, as a share of the classifier's spread; 0 fits none.
     #[arg(long, default_value_t = FRAME_WEIGHT, value_parser = parse_weight)]
     frame_weight: f64,
+    /// Fit one Gaussian of real speech for every channel, as models before 1.13.0 did, instead
+    /// of a second one for narrowband audio (telephone, GSM, 8 kHz).
+    #[arg(long)]
+    one_gaussian: bool,
 }
 
 /// A weight: a finite number, 0 or more.
@@ -86,7 +90,14 @@ impl FitArgs {
             kind: self.classifier,
             l2: self.l2,
             frame_weight: self.frame_weight,
-            ..FitSettings::new(feat)
+            ..if self.one_gaussian {
+                FitSettings {
+                    narrowband_bands: Vec::new(),
+                    ..FitSettings::new(feat)
+                }
+            } else {
+                FitSettings::new(feat)
+            }
         }
     }
 

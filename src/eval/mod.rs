@@ -430,6 +430,7 @@ mod tests {
             l2: 1.0,
             one_class_inputs: Vec::new(),
             frame_weight: 0.0,
+            narrowband_bands: Vec::new(),
         }
     }
 

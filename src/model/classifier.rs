@@ -101,6 +101,67 @@ pub struct LogisticOneClass {
     pub logistic_scale: f64,
     /// Divides the one-class score.
     pub one_class_scale: f64,
+    /// Since 1.13.0: a Gaussian of real narrowband speech, which scores narrowband rows in
+    /// `one_class`'s place (a call is compared with real calls, not with full-band speech).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub narrowband: Option<NarrowbandGaussian>,
+}
+
+/// A Gaussian of real narrowband speech (nothing above 4 kHz: telephone, GSM, 8 kHz audio) and
+/// the test that picks it for a standardised row: the mean relative energies of the sub-bands
+/// above 4 kHz all below their thresholds (−75 dB, here in standardised units).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "NarrowbandGaussianFile")]
+pub struct NarrowbandGaussian {
+    /// The Gaussian of the real narrowband training rows.
+    gaussian: RealSpeechGaussian,
+    /// Statistics that must all lie below their threshold.
+    bands: Vec<usize>,
+    /// The thresholds, standardised.
+    below: Vec<f64>,
+}
+
+/// A [`NarrowbandGaussian`] as read from a file, before it is checked.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NarrowbandGaussianFile {
+    gaussian: RealSpeechGaussian,
+    bands: Vec<usize>,
+    below: Vec<f64>,
+}
+
+impl TryFrom<NarrowbandGaussianFile> for NarrowbandGaussian {
+    type Error = String;
+
+    fn try_from(f: NarrowbandGaussianFile) -> Result<Self, String> {
+        let inputs = f.gaussian.inputs();
+        if f.bands.is_empty()
+            || f.bands.len() != f.below.len()
+            || f.bands.iter().any(|&i| i >= inputs)
+            || f.below.iter().any(|t| !t.is_finite())
+        {
+            return Err(format!(
+                "the narrowband Gaussian needs one finite threshold per band, each band one of                  its {inputs} statistics"
+            ));
+        }
+        Ok(Self::new(f.gaussian, f.bands, f.below))
+    }
+}
+
+impl NarrowbandGaussian {
+    /// `gaussian` for the rows whose statistics `bands` all lie below `below` (standardised).
+    pub fn new(gaussian: RealSpeechGaussian, bands: Vec<usize>, below: Vec<f64>) -> Self {
+        Self {
+            gaussian,
+            bands,
+            below,
+        }
+    }
+
+    /// Whether a standardised row is narrowband.
+    pub fn applies(&self, z: &[f64]) -> bool {
+        self.bands.iter().zip(&self.below).all(|(&i, &t)| z[i] < t)
+    }
 }
 
 /// A [`LogisticOneClass`] as read from a file, before its scales are checked.
@@ -111,6 +172,8 @@ struct LogisticOneClassFile {
     one_class: RealSpeechGaussian,
     logistic_scale: f64,
     one_class_scale: f64,
+    #[serde(default)]
+    narrowband: Option<NarrowbandGaussian>,
 }
 
 impl TryFrom<LogisticOneClassFile> for LogisticOneClass {
@@ -125,6 +188,7 @@ impl TryFrom<LogisticOneClassFile> for LogisticOneClass {
             one_class: f.one_class,
             logistic_scale: f.logistic_scale,
             one_class_scale: f.one_class_scale,
+            narrowband: f.narrowband,
         })
     }
 }
@@ -133,10 +197,12 @@ impl LogisticOneClass {
     /// Weight of the one-class part relative to the logistic part, in units of spread.
     pub const ONE_CLASS_WEIGHT: f64 = 2.0;
 
-    /// Fuses the two fitted halves, scaling by their weighted spread over standardised rows `z`.
+    /// Fuses the two fitted halves (the one-class half with its narrowband Gaussian, if any),
+    /// scaling by their weighted spread over standardised rows `z`.
     pub fn new(
         logistic: LogisticRegression,
         one_class: RealSpeechGaussian,
+        narrowband: Option<NarrowbandGaussian>,
         z: ArrayView2<'_, f64>,
         w: &[f64],
     ) -> Self {
@@ -145,20 +211,31 @@ impl LogisticOneClass {
             // A constant score keeps its scale of 1 rather than dividing by zero.
             weighted_mean_spread(&s, w).1
         };
-        let logistic_scale = spread(&|r| logistic.logit(r));
-        let one_class_scale = spread(&|r| one_class.logit(r)) / Self::ONE_CLASS_WEIGHT;
-        Self {
+        let mut fused = Self {
             logistic,
             one_class,
-            logistic_scale,
-            one_class_scale,
+            logistic_scale: 1.0,
+            one_class_scale: 1.0,
+            narrowband,
+        };
+        fused.logistic_scale = spread(&|r| fused.logistic.logit(r));
+        fused.one_class_scale = spread(&|r| fused.one_class_logit(r)) / Self::ONE_CLASS_WEIGHT;
+        fused
+    }
+
+    /// The one-class score of one standardised row: its distance from real speech of its
+    /// channel.
+    fn one_class_logit(&self, z: &[f64]) -> f64 {
+        match &self.narrowband {
+            Some(n) if n.applies(z) => n.gaussian.logit(z),
+            _ => self.one_class.logit(z),
         }
     }
 
     /// The fused score of one standardised row.
     pub fn logit(&self, z: &[f64]) -> f64 {
         self.logistic.logit(z) / self.logistic_scale
-            + self.one_class.logit(z) / self.one_class_scale
+            + self.one_class_logit(z) / self.one_class_scale
     }
 }
 
@@ -192,7 +269,12 @@ impl Classifier {
             Classifier::Mlp(m) => m.inputs(),
             Classifier::Fusion(f) if f.logistic.weights.len() == f.mlp.inputs() => f.mlp.inputs(),
             Classifier::OneClass(g) => g.inputs(),
-            Classifier::LogisticOneClass(f) if f.logistic.weights.len() == f.one_class.inputs() => {
+            Classifier::LogisticOneClass(f)
+                if f.logistic.weights.len() == f.one_class.inputs()
+                    && f.narrowband
+                        .as_ref()
+                        .is_none_or(|n| n.gaussian.inputs() == f.one_class.inputs()) =>
+            {
                 f.one_class.inputs()
             }
             // Halves of different widths fit no row.
@@ -217,7 +299,7 @@ mod tests {
         let logistic = LogisticRegression::fit(z.view(), &y, &w, 1.0);
         let mlp = Mlp::fit(z.view(), &y, &w, &cfg);
         let gaussian = RealSpeechGaussian::fit(z.view(), &y, &w, &[true; 2]).unwrap();
-        let both = LogisticOneClass::new(logistic.clone(), gaussian.clone(), z.view(), &w);
+        let both = LogisticOneClass::new(logistic.clone(), gaussian.clone(), None, z.view(), &w);
         for c in [
             Classifier::Logistic(logistic.clone()),
             Classifier::Mlp(mlp.clone()),
@@ -233,6 +315,58 @@ mod tests {
                 let row = row.to_vec();
                 assert_eq!(back.logit(&row), c.logit(&row));
             }
+        }
+    }
+
+    #[test]
+    fn narrowband_rows_are_measured_against_the_narrowband_gaussian() {
+        // Column 0 plays the high band's energy: rows below -1 are narrowband. Real full-band
+        // rows sit around column 1 = 0, real narrowband ones around 3.
+        let z = ndarray::array![
+            [0.0, -0.2],
+            [0.5, 0.2],
+            [1.0, 0.1],
+            [-2.0, 2.8],
+            [-2.5, 3.2],
+            [-3.0, 3.0],
+            [0.2, 5.0],
+            [-2.2, 0.0]
+        ];
+        let y = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0];
+        let w = [1.0; 8];
+        let full_w = [1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+        let narrow_w = [0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 0.0, 0.0];
+        let all = RealSpeechGaussian::fit(z.view(), &y, &full_w, &[false, true]).unwrap();
+        let narrow = RealSpeechGaussian::fit(z.view(), &y, &narrow_w, &[false, true]).unwrap();
+        let logistic = LogisticRegression::fit(z.view(), &y, &w, 1.0);
+        let test = NarrowbandGaussian::new(narrow.clone(), vec![0], vec![-1.0]);
+        let fused = LogisticOneClass::new(logistic, all.clone(), Some(test.clone()), z.view(), &w);
+        for row in z.rows() {
+            let row = row.to_vec();
+            let expected = if row[0] < -1.0 { &narrow } else { &all };
+            assert_eq!(test.applies(&row), row[0] < -1.0);
+            assert_eq!(fused.one_class_logit(&row), expected.logit(&row));
+        }
+        // A narrowband row like the real calls is closer to real speech than it would be to the
+        // full-band Gaussian, and the file keeps the Gaussian.
+        let call = [-2.4, 3.0];
+        assert!(narrow.logit(&call) < all.logit(&call));
+        let back: LogisticOneClass =
+            serde_json::from_str(&serde_json::to_string(&fused).unwrap()).unwrap();
+        assert_eq!(back.logit(&call), fused.logit(&call));
+        // Thresholds and bands must pair up and lie within the row.
+        let json = serde_json::to_value(&test).unwrap();
+        for (key, bad) in [
+            ("below", serde_json::json!([])),
+            ("bands", serde_json::json!([2])),
+            ("below", serde_json::json!([null])),
+        ] {
+            let mut broken = json.clone();
+            broken[key] = bad;
+            assert!(
+                serde_json::from_value::<NarrowbandGaussian>(broken).is_err(),
+                "{key}"
+            );
         }
     }
 
