@@ -105,8 +105,8 @@ enum Withheld {
 const NARROW_BAND_HZ: u32 = 8_000;
 
 /// A note when `info` is telephone-band audio, whose `human` verdicts become `inconclusive`: on
-/// telephone copies of generator families it has not seen, model 1.12.0 scores 3.3 % of the
-/// synthetic clips below 0.3 (8.7 % of the real ones; 1.11.0: 8.3 and 24.7 %; model card), too
+/// telephone copies of generator families it has not seen, model 1.13.0 scores 4.7 % of the
+/// synthetic clips below 0.3 (13.1 % of the real ones; 1.12.0: 3.3 and 8.7 %; model card), too
 /// many to vouch for a voice.
 fn narrow_band(info: &AudioInfo) -> Option<String> {
     (info.sample_rate <= NARROW_BAND_HZ).then(|| {
@@ -123,9 +123,9 @@ const LOSSY_CODECS: &[&str] = &["mp1", "mp2", "mp3", "aac", "vorbis"];
 /// Below this average bit rate (kbit/s) a lossy file's score is no evidence either way: models
 /// up to 1.7.0 scored 54-85 % of synthetic clips below 0.3 at 28-33 kbit/s, none at 64 kbit/s,
 /// and models 1.10.0 and 1.11.0 flag 21 % and 13 % of real clips coded as 32 kbit/s MP3 at 8 kHz
-/// (1.12.0 none, but raises them by 0.14 on average; model card). Opus and GSM 06.10 are not
-/// listed: the models measured with them (Opus from 1.7.0, GSM from 1.8.0) moved no more than a
-/// few clips of either class across a threshold.
+/// (1.12.0 none, but raises them by 0.14 on average; 1.13.0 one of 40, +0.16; model card). Opus
+/// and GSM 06.10 are not listed: the models measured with them (Opus from 1.7.0, GSM from
+/// 1.8.0) moved no more than a few clips of either class across a threshold.
 const LOW_BIT_RATE_KBPS: f64 = 48.0;
 
 /// A note when `info` is a lossy codec at a low average bit rate, whose verdicts become
