@@ -867,6 +867,18 @@ mod tests {
         for (i, row) in m.rows().into_iter().enumerate() {
             assert_eq!(fitted.applies(&row.to_vec()), i % 2 == 1, "row {i}");
         }
+        // The Gaussian is that of the real narrowband rows alone (every 4th row from the 2nd).
+        let only: Vec<f64> = (0..240).map(|i| f64::from(u8::from(i % 4 == 1))).collect();
+        let own = RealSpeechGaussian::fit(m.view(), &y, &only, &settings.one_class_inputs).unwrap();
+        let below = settings
+            .narrowband_bands
+            .iter()
+            .map(|&i| (-75.0 - standardizer.mean[i]) / standardizer.scale[i])
+            .collect();
+        assert_eq!(
+            fitted,
+            NarrowbandGaussian::new(own, settings.narrowband_bands.clone(), below)
+        );
         // One Gaussian when asked, or when too few real rows are narrowband.
         let one = FitSettings {
             narrowband_bands: Vec::new(),

@@ -86,19 +86,16 @@ fn parse_weight(s: &str) -> Result<f64, String> {
 impl FitArgs {
     /// The settings for statistics of features made with `feat`.
     pub fn settings(&self, feat: &FeatureConfig) -> FitSettings {
-        FitSettings {
+        let mut settings = FitSettings {
             kind: self.classifier,
             l2: self.l2,
             frame_weight: self.frame_weight,
-            ..if self.one_gaussian {
-                FitSettings {
-                    narrowband_bands: Vec::new(),
-                    ..FitSettings::new(feat)
-                }
-            } else {
-                FitSettings::new(feat)
-            }
+            ..FitSettings::new(feat)
+        };
+        if self.one_gaussian {
+            settings.narrowband_bands.clear();
         }
+        settings
     }
 
     /// The model type.

@@ -141,7 +141,8 @@ impl TryFrom<NarrowbandGaussianFile> for NarrowbandGaussian {
             || f.below.iter().any(|t| !t.is_finite())
         {
             return Err(format!(
-                "the narrowband Gaussian needs one finite threshold per band, each band one of                  its {inputs} statistics"
+                "the narrowband Gaussian needs one finite threshold per band, each band one of its \
+                 {inputs} statistics"
             ));
         }
         Ok(Self::new(f.gaussian, f.bands, f.below))
