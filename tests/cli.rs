@@ -676,3 +676,35 @@ fn eval_writes_every_clip_score_it_measures() {
         "{err}"
     );
 }
+
+/// The reliability table shows an empty band as a dash, not as a mean of -0.000 and a NaN rate.
+#[test]
+fn eval_tables_show_empty_reliability_bands_as_dashes() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = bundled_manifest(dir.path());
+    let out = voxguard()
+        .args([
+            "eval",
+            "-q",
+            "--format",
+            "table",
+            "--manifest",
+            s(&manifest),
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let table = String::from_utf8(out.stdout).unwrap();
+    let bands: Vec<&str> = table.lines().filter(|l| l.starts_with("0.")).collect();
+    assert_eq!(bands.len(), 10, "{table}");
+    // Four clips fill at most four of the ten bands of each condition.
+    assert!(
+        bands
+            .iter()
+            .any(|l| l.contains("     0     0         -        -"))
+    );
+    assert!(
+        !table.contains("NaN") && !table.contains("-0.000"),
+        "{table}"
+    );
+}

@@ -535,20 +535,16 @@ fn print_table(title: &str, outcomes: &[Outcome], first_seed: u64) {
         "mean pred",
         "observed"
     );
+    // An empty band has no mean prediction and no observed rate: a dash, not -0.000 and NaN.
+    let band = |b: &ReliabilityBin| match b.bonafide + b.spoof {
+        0 => format!("{:>5} {:>5} {:>9} {:>8}", 0, 0, "-", "-"),
+        _ => format!(
+            "{:>5} {:>5} {:>9.3} {:>8.3}",
+            b.bonafide, b.spoof, b.predicted, b.observed
+        ),
+    };
     for (c, t) in rel_clean.iter().zip(&rel_copy) {
-        println!(
-            "{:.1}-{:.1}     | {:>5} {:>5} {:>9.3} {:>8.3} | {:>5} {:>5} {:>9.3} {:>8.3}",
-            c.from,
-            c.to,
-            c.bonafide,
-            c.spoof,
-            c.predicted,
-            c.observed,
-            t.bonafide,
-            t.spoof,
-            t.predicted,
-            t.observed
-        );
+        println!("{:.1}-{:.1}     | {} | {}", c.from, c.to, band(c), band(t));
     }
     if outcomes.len() > 1 {
         println!(
