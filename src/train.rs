@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 use crate::features::FeatureConfig;
 use crate::model::calibration::Platt;
 use crate::model::classifier::{
-    Classifier, ClassifierKind, Fusion, LogisticOneClass, NarrowbandGaussian,
+    Classifier, ClassifierKind, Fusion, LogisticOneClass, NarrowbandGaussian, below_all,
 };
 use crate::model::frame_gmm::{DiagonalGmm, FrameTerm, GmmConfig};
 use crate::model::gaussian::RealSpeechGaussian;
@@ -359,7 +359,6 @@ const MIN_NARROWBAND_REAL_ROWS: usize = 50;
 /// channel), with its test in standardised units; none when the settings ask for one Gaussian
 /// or fewer than [`MIN_NARROWBAND_REAL_ROWS`] real rows are narrowband.
 fn narrowband_gaussian(
-    segs: &[&SegmentStats],
     z: ArrayView2<'_, f64>,
     y: &[f64],
     w: &[f64],
@@ -370,9 +369,15 @@ fn narrowband_gaussian(
     if bands.is_empty() {
         return None;
     }
-    let narrow: Vec<bool> = segs
+    let below: Vec<f64> = bands
         .iter()
-        .map(|s| bands.iter().all(|&i| s.stats[i] < NARROWBAND_FLOOR_DB))
+        .map(|&i| (f64::from(NARROWBAND_FLOOR_DB) - standardizer.mean[i]) / standardizer.scale[i])
+        .collect();
+    // The rows are told apart by the test that will pick the Gaussian when scoring.
+    let narrow: Vec<bool> = z
+        .rows()
+        .into_iter()
+        .map(|r| below_all(r.as_slice().expect("standard layout"), bands, &below))
         .collect();
     let real_rows = (0..y.len()).filter(|&i| narrow[i] && y[i] == 0.0).count();
     if real_rows < MIN_NARROWBAND_REAL_ROWS {
@@ -384,10 +389,6 @@ fn narrowband_gaussian(
         .map(|(&w, &n)| if n { w } else { 0.0 })
         .collect();
     let gaussian = RealSpeechGaussian::fit(z, y, &narrow_w, &settings.one_class_inputs)?;
-    let below = bands
-        .iter()
-        .map(|&i| (f64::from(NARROWBAND_FLOOR_DB) - standardizer.mean[i]) / standardizer.scale[i])
-        .collect();
     Some(NarrowbandGaussian::new(gaussian, bands.clone(), below))
 }
 
@@ -491,7 +492,7 @@ pub fn fit(
         }),
         ClassifierKind::OneClass => Classifier::OneClass(gaussian()?),
         ClassifierKind::LogisticOneClass => {
-            let narrowband = narrowband_gaussian(&segs, m.view(), &y, &w, &standardizer, settings);
+            let narrowband = narrowband_gaussian(m.view(), &y, &w, &standardizer, settings);
             Classifier::LogisticOneClass(LogisticOneClass::new(
                 logistic(),
                 gaussian()?,
@@ -849,7 +850,6 @@ mod tests {
                 }
             })
             .collect();
-        let refs: Vec<&SegmentStats> = segs.iter().collect();
         let y: Vec<f64> = (0..240).map(|i| f64::from(u8::from(i % 4 >= 2))).collect();
         let w = vec![1.0; 240];
         let mut m = Array2::<f64>::zeros((240, d));
@@ -862,7 +862,7 @@ mod tests {
         let m = Array2::from_shape_fn((240, d), |(i, j)| {
             (m[[i, j]] - standardizer.mean[j]) / standardizer.scale[j]
         });
-        let fitted = narrowband_gaussian(&refs, m.view(), &y, &w, &standardizer, &settings)
+        let fitted = narrowband_gaussian(m.view(), &y, &w, &standardizer, &settings)
             .expect("60 real narrowband rows");
         for (i, row) in m.rows().into_iter().enumerate() {
             assert_eq!(fitted.applies(&row.to_vec()), i % 2 == 1, "row {i}");
@@ -884,18 +884,11 @@ mod tests {
             narrowband_bands: Vec::new(),
             ..settings.clone()
         };
-        assert!(narrowband_gaussian(&refs, m.view(), &y, &w, &standardizer, &one).is_none());
+        assert!(narrowband_gaussian(m.view(), &y, &w, &standardizer, &one).is_none());
         // The first 100 rows hold 25 real narrowband ones.
         let n = 2 * MIN_NARROWBAND_REAL_ROWS;
         let fewer = m.slice(ndarray::s![..n, ..]);
-        let few = narrowband_gaussian(
-            &refs[..n],
-            fewer,
-            &y[..n],
-            &w[..n],
-            &standardizer,
-            &settings,
-        );
+        let few = narrowband_gaussian(fewer, &y[..n], &w[..n], &standardizer, &settings);
         assert!(few.is_none());
     }
 

@@ -161,8 +161,15 @@ impl NarrowbandGaussian {
 
     /// Whether a standardised row is narrowband.
     pub fn applies(&self, z: &[f64]) -> bool {
-        self.bands.iter().zip(&self.below).all(|(&i, &t)| z[i] < t)
+        below_all(z, &self.bands, &self.below)
     }
+}
+
+/// Whether every statistic `bands` of the standardised row `z` lies below its threshold in
+/// `below`: the narrowband test, the same for the rows a narrowband Gaussian is fitted on and
+/// the rows it scores.
+pub fn below_all(z: &[f64], bands: &[usize], below: &[f64]) -> bool {
+    bands.iter().zip(below).all(|(&i, &t)| z[i] < t)
 }
 
 /// A [`LogisticOneClass`] as read from a file, before its scales are checked.
