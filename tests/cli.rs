@@ -142,7 +142,8 @@ fn low_bit_rate_lossy_files_get_no_verdict() {
 #[test]
 fn narrow_band_files_are_never_called_human() {
     // 8 kHz PCM: a score under the human threshold gives "inconclusive" with the reason; a
-    // score over the synthetic threshold still gives "synthetic", without a note.
+    // score over the synthetic threshold still gives "synthetic", without a note (the fixture
+    // has 1.9 s of speech, so the short-speech rule is turned off).
     let path = fixture("pcm_s16le.wav");
     let low = scan(&["--human-below", "1", "--synthetic-above", "1", s(&path)]);
     let r = &low.records[0];
@@ -152,7 +153,15 @@ fn narrow_band_files_are_never_called_human() {
         r["note"].as_str().unwrap().contains("telephone band"),
         "{r}"
     );
-    let high = scan(&["--human-below", "0", "--synthetic-above", "0", s(&path)]);
+    let high = scan(&[
+        "--human-below",
+        "0",
+        "--synthetic-above",
+        "0",
+        "--synthetic-min-speech",
+        "0",
+        s(&path),
+    ]);
     let r = &high.records[0];
     assert_eq!(r["verdict"], "synthetic", "{r}");
     assert!(r["note"].is_null(), "{r}");
@@ -160,12 +169,82 @@ fn narrow_band_files_are_never_called_human() {
 }
 
 #[test]
+fn short_speech_is_never_called_synthetic() {
+    // 2.26 s from 0.5 s into a bundled real clip: about 1.8 s of speech, enough for a score
+    // (1.5 s) but under the 2 s that a `synthetic` verdict needs. The whole clip (7.3 s of
+    // speech) is called synthetic at --synthetic-above 0, the excerpt is not; `human` is still
+    // given.
+    let clip = samples().join("real_ljspeech_LJ001-0021.flac");
+    let x = voxguard::pipeline::load_mono(&clip, 16_000, 60.0).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let short = dir.path().join("short.wav");
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 16_000,
+        bits_per_sample: 32,
+        sample_format: hound::SampleFormat::Float,
+    };
+    let mut w = hound::WavWriter::create(&short, spec).unwrap();
+    x[8_000..8_000 + 36_160]
+        .iter()
+        .for_each(|v| w.write_sample(*v).unwrap());
+    w.finalize().unwrap();
+
+    let high = scan(&[
+        "--human-below",
+        "0",
+        "--synthetic-above",
+        "0",
+        s(&clip),
+        s(&short),
+    ]);
+    let whole = high.get("real_ljspeech_LJ001-0021.flac");
+    assert_eq!(whole["verdict"], "synthetic", "{whole}");
+    assert!(whole["note"].is_null(), "{whole}");
+    let r = high.get("short.wav");
+    let speech = r["speech_s"].as_f64().unwrap();
+    assert!(speech > 1.5 && speech < 2.0, "{r}");
+    assert_eq!(r["verdict"], "inconclusive", "{r}");
+    let note = r["note"].as_str().unwrap();
+    assert!(
+        note.contains("s of speech") && note.contains("no evidence"),
+        "{note}"
+    );
+
+    assert_eq!(r["settings"]["synthetic_min_speech_s"], 2.0, "{r}");
+
+    let low = scan(&["--human-below", "1", "--synthetic-above", "1", s(&short)]);
+    let r = &low.records[0];
+    assert_eq!(r["verdict"], "human", "{r}");
+    assert!(r["note"].is_null(), "{r}");
+    assert_eq!(r["score"], high.get("short.wav")["score"]);
+
+    // The minimum is a setting: at 1.5 s the excerpt is called synthetic.
+    let lower = scan(&[
+        "--human-below",
+        "0",
+        "--synthetic-above",
+        "0",
+        "--synthetic-min-speech",
+        "1.5",
+        s(&short),
+    ]);
+    let r = &lower.records[0];
+    assert_eq!(r["verdict"], "synthetic", "{r}");
+    assert!(r["note"].is_null(), "{r}");
+    assert_eq!(r["settings"]["synthetic_min_speech_s"], 1.5, "{r}");
+}
+
+#[test]
 fn thresholds_and_fail_on_set_verdict_and_exit_code() {
     let synth = fixture("synthetic_mono.wav");
     let score = scan(&[s(&synth)]).records[0]["score"].as_f64().unwrap();
-    // Put the synthetic threshold just below and just above the score.
+    // Put the synthetic threshold just below and just above the score (the fixture has 1.9 s
+    // of speech, so the short-speech rule is turned off).
     let below = format!("{:.6}", score - 1e-3);
     let run = scan(&[
+        "--synthetic-min-speech",
+        "0",
         "--synthetic-above",
         &below,
         "--human-below",
@@ -178,6 +257,8 @@ fn thresholds_and_fail_on_set_verdict_and_exit_code() {
     assert_eq!(run.code, 3);
     let above = format!("{:.6}", (score + 1e-3).min(1.0));
     let run = scan(&[
+        "--synthetic-min-speech",
+        "0",
         "--synthetic-above",
         &above,
         "--human-below",

@@ -67,6 +67,10 @@ pub struct ScanArgs {
     /// Seconds of speech a file needs for a verdict (else `not_applicable`).
     #[arg(long, default_value_t = 1.5)]
     min_speech: f64,
+    /// Seconds of speech a file needs for a `synthetic` verdict: short real speech scores high,
+    /// so a shorter file scoring high is `inconclusive`, with a note.
+    #[arg(long, default_value_t = Thresholds::default().synthetic_min_speech_s)]
+    synthetic_min_speech: f64,
     /// Seconds of speech a segment needs to be scored (else its score is null).
     #[arg(long, default_value_t = 1.0)]
     min_segment_speech: f64,
@@ -143,6 +147,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         synthetic: args.synthetic_above,
         human: args.human_below,
         min_speech_s: args.min_speech,
+        synthetic_min_speech_s: args.synthetic_min_speech,
     };
     let scanner = Scanner::new(model, analysis, thresholds).context("invalid settings")?;
     let mut inputs = expand(&args.paths);

@@ -34,6 +34,10 @@ pub struct Settings {
     pub min_segment_speech_s: f64,
     /// Speech a file (channel) needs for a verdict, seconds.
     pub min_speech_s: f64,
+    /// Speech a file (channel) needs for a `synthetic` verdict, seconds (0 in results written
+    /// before the rule existed).
+    #[serde(default)]
+    pub synthetic_min_speech_s: f64,
     /// `mix` or `each`.
     pub channels: ChannelMode,
     /// Scores at or above this are `synthetic`.

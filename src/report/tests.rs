@@ -43,6 +43,7 @@ fn sample() -> Record {
             hop_s: 2.0,
             min_segment_speech_s: 1.0,
             min_speech_s: 1.5,
+            synthetic_min_speech_s: 2.0,
             channels: crate::pipeline::ChannelMode::Mix,
             synthetic_above: 0.7,
             human_below: 0.3,
