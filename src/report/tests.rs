@@ -112,6 +112,20 @@ fn jsonl_has_the_documented_fields() {
 }
 
 #[test]
+fn results_written_before_the_short_speech_rule_still_read() {
+    // Lines of earlier versions have no `synthetic_min_speech_s`; they had no such rule, which
+    // reads as 0 s (`merge` and `--resume` parse old results files).
+    let mut line: serde_json::Value =
+        serde_json::from_str(render(Format::Jsonl).lines().next().unwrap()).unwrap();
+    let settings = line["settings"].as_object_mut().unwrap();
+    assert_eq!(settings.remove("synthetic_min_speech_s"), Some(2.0.into()));
+    let Record::Scored(old) = serde_json::from_value(line).unwrap() else {
+        panic!("a scored record");
+    };
+    assert_eq!(old.settings.synthetic_min_speech_s, 0.0);
+}
+
+#[test]
 fn json_is_one_array() {
     let v: serde_json::Value = serde_json::from_str(&render(Format::Json)).unwrap();
     assert_eq!(v.as_array().unwrap().len(), 2);
