@@ -30,7 +30,7 @@ import tempfile
 import numpy as np
 import soundfile as sf
 
-from splice_check import RATE, eer, load, read_pairs, speaker_fold
+from splice_check import RATE, corpus, eer, load, speaker_fold, train
 
 FOLDS = 5
 
@@ -58,14 +58,7 @@ def main():
     dump = csv.writer(open(sys.argv[4], "w", newline="")) if len(sys.argv) > 4 else None
     if dump:
         dump.writerow(["family", "fold", "crop_s", "label", "score", "speech_s"])
-    root = os.path.dirname(manifest)
-    rows = list(csv.DictReader(open(manifest)))
-    families = read_pairs("families.csv", "system", "family")
-    voices = read_pairs("voices.csv", "speaker", "voice")
-
-    def voice(r):
-        return voices.get(r["speaker"], r["speaker"])
-
+    rows, root, families, voice = corpus(manifest)
     # scores[(family, fold, duration)] = (real scores, synthetic scores); speech[duration] = [s]
     scores, speech, missing = {}, {d: [] for d in durations}, {d: [0, 0] for d in durations}
     with tempfile.TemporaryDirectory() as tmp:
@@ -82,17 +75,10 @@ def main():
             for fold in range(FOLDS):
                 real = [r for r in rows
                         if r["label"] == "bonafide" and speaker_fold(voice(r)) == fold]
-                train = [r for r in rows
-                         if r not in real and r not in synth and voice(r) not in held_voices]
-                sub = os.path.join(tmp, "train.csv")
-                with open(sub, "w", newline="") as f:
-                    w = csv.DictWriter(f, fieldnames=list(rows[0].keys()))
-                    w.writeheader()
-                    for r in train:
-                        w.writerow({**r, "file": os.path.join(root, r["file"])})
+                kept = [r for r in rows
+                        if r not in real and r not in synth and voice(r) not in held_voices]
                 model = os.path.join(tmp, "model.json")
-                subprocess.run([binary, "train", "-q", "--manifest", sub, "--out", model],
-                               check=True, stdout=subprocess.DEVNULL)
+                train(binary, rows, root, kept, model)
                 tested = real + synth
                 found = scan(binary, model, [crops[(r["file"], d)]
                                              for r in tested for d in durations])
@@ -116,7 +102,7 @@ def main():
                             missing[d][1] += rec["speech_s"] < 1.5
                     scores[(family, fold, d)] = (got[False], got[True])
                 print(f"{family} fold {fold}: {len(real)} real, {len(synth)} synthetic, "
-                      f"trained on {len(train)}", file=sys.stderr)
+                      f"trained on {len(kept)}", file=sys.stderr)
 
     names = sorted(set(families.values()))
     print("crop (middle)  speech s (median)  <1 s  <1.5 s | EER mean over families (folds)"

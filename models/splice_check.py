@@ -67,6 +67,26 @@ def load(path):
     return x / max(np.sqrt(np.mean(x**2)), 1e-9) * 0.05  # -26 dBFS RMS
 
 
+def corpus(manifest):
+    """The manifest's rows and folder, each system's family and a row's voice (models/*.csv)."""
+    families = read_pairs("families.csv", "system", "family")
+    voices = read_pairs("voices.csv", "speaker", "voice")
+    rows = list(csv.DictReader(open(manifest)))
+    return rows, os.path.dirname(manifest), families, lambda r: voices.get(r["speaker"], r["speaker"])
+
+
+def train(binary, rows, root, keep, model):
+    """Trains `model` (a path) on the rows in `keep`, through a manifest of absolute paths."""
+    sub = model + ".csv"
+    with open(sub, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0].keys()))
+        w.writeheader()
+        for r in keep:
+            w.writerow({**r, "file": os.path.join(root, r["file"])})
+    subprocess.run([binary, "train", "-q", "--manifest", sub, "--out", model],
+                   check=True, stdout=subprocess.DEVNULL)
+
+
 def write_pair(path, a, b):
     sf.write(path, np.concatenate([a, b]), RATE, subtype="FLOAT")
     return len(a) / RATE
@@ -76,14 +96,7 @@ def main():
     binary = os.path.abspath(sys.argv[1])
     manifest = os.path.abspath(sys.argv[2] if len(sys.argv) > 2 else "../shared/corpus/manifest.csv")
     pairs = int(sys.argv[3]) if len(sys.argv) > 3 else 30
-    root = os.path.dirname(manifest)
-    rows = list(csv.DictReader(open(manifest)))
-    families = read_pairs("families.csv", "system", "family")
-    voices = read_pairs("voices.csv", "speaker", "voice")
-
-    def voice(r):
-        return voices.get(r["speaker"], r["speaker"])
-
+    rows, root, families, voice = corpus(manifest)
     rng = random.Random(7)
     records = []  # (fold, kind, boundary_s, real_first, scan record)
     with tempfile.TemporaryDirectory() as tmp:
@@ -91,17 +104,10 @@ def main():
             real = [r for r in rows if r["label"] == "bonafide" and speaker_fold(voice(r)) == fold]
             synth = [r for r in rows if r["label"] == "spoof" and families[r["system"]] == family]
             held_voices = {voice(r) for r in synth}
-            train = [r for r in rows
-                     if r not in real and r not in synth and voice(r) not in held_voices]
-            sub = os.path.join(tmp, f"train{fold}.csv")
-            with open(sub, "w", newline="") as f:
-                w = csv.DictWriter(f, fieldnames=list(rows[0].keys()))
-                w.writeheader()
-                for r in train:
-                    w.writerow({**r, "file": os.path.join(root, r["file"])})
+            kept = [r for r in rows
+                    if r not in real and r not in synth and voice(r) not in held_voices]
             model = os.path.join(tmp, f"model{fold}.json")
-            subprocess.run([binary, "train", "-q", "--manifest", sub, "--out", model],
-                           check=True, stdout=subprocess.DEVNULL)
+            train(binary, rows, root, kept, model)
             audio = lambda r: load(os.path.join(root, r["file"]))
             made = []  # (path, kind, boundary, real_first)
             for i in range(pairs):
@@ -122,7 +128,7 @@ def main():
             for path, kind, boundary, real_first in made:
                 records.append((family, kind, boundary, real_first, by_file[path]))
             print(f"fold {fold}: {family}: {len(real)} real, {len(synth)} synthetic held out, "
-                  f"trained on {len(train)}", file=sys.stderr)
+                  f"trained on {len(kept)}", file=sys.stderr)
 
     def scores(kind, field):
         return [r[field] for _, k, _, _, r in records if k == kind and r.get(field) is not None]

@@ -1,6 +1,6 @@
 //! Command-line behaviour: channels, verdicts, output formats, exit codes.
 
-use crate::util::{Run, fixture, fixtures, s, scan, voxguard};
+use crate::util::{Run, fixture, fixtures, s, scan, voxguard, write_float_wav};
 
 #[test]
 fn channels_each_scores_caller_and_callee_separately() {
@@ -178,17 +178,7 @@ fn short_speech_is_never_called_synthetic() {
     let x = voxguard::pipeline::load_mono(&clip, 16_000, 60.0).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let short = dir.path().join("short.wav");
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: 16_000,
-        bits_per_sample: 32,
-        sample_format: hound::SampleFormat::Float,
-    };
-    let mut w = hound::WavWriter::create(&short, spec).unwrap();
-    x[8_000..8_000 + 36_160]
-        .iter()
-        .for_each(|v| w.write_sample(*v).unwrap());
-    w.finalize().unwrap();
+    write_float_wav(&short, 16_000, &x[8_000..8_000 + 36_160]);
 
     let high = scan(&[
         "--human-below",

@@ -8,7 +8,7 @@ use rand::{RngExt, SeedableRng};
 use rand_pcg::Pcg64;
 use voxguard::resample::StreamResampler;
 
-use crate::util::{s, scan};
+use crate::util::{s, scan, write_float_wav};
 
 /// The largest score change the issue allows for padding and level.
 const MAX_SHIFT: f64 = 0.05;
@@ -23,18 +23,6 @@ fn samples() -> Vec<PathBuf> {
     files.sort();
     assert_eq!(files.len(), 4);
     files
-}
-
-fn write_float_wav(path: &Path, rate: u32, x: &[f32]) {
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: rate,
-        bits_per_sample: 32,
-        sample_format: hound::SampleFormat::Float,
-    };
-    let mut w = hound::WavWriter::create(path, spec).unwrap();
-    x.iter().for_each(|v| w.write_sample(*v).unwrap());
-    w.finalize().unwrap();
 }
 
 fn resample(x: &[f32], from: u32, to: u32) -> Vec<f32> {

@@ -56,6 +56,19 @@ pub fn scan(args: &[&str]) -> Run {
     }
 }
 
+/// Writes mono `x` at `rate` Hz as a 32-bit float WAV.
+pub fn write_float_wav(path: &Path, rate: u32, x: &[f32]) {
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: rate,
+        bits_per_sample: 32,
+        sample_format: hound::SampleFormat::Float,
+    };
+    let mut w = hound::WavWriter::create(path, spec).unwrap();
+    x.iter().for_each(|v| w.write_sample(*v).unwrap());
+    w.finalize().unwrap();
+}
+
 /// Path as a `&str`.
 pub fn s(p: &Path) -> &str {
     p.to_str().unwrap()
