@@ -120,7 +120,7 @@ const SHORT_SPEECH_S: f64 = 2.0;
 /// A note when a channel's high score did not become `synthetic` for want of speech.
 fn short_speech(speech_s: f64, needed_s: f64) -> String {
     format!(
-        "{speech_s:.1} s of speech (a synthetic verdict needs {needed_s:.1} s): real speech this \
+        "{speech_s:.2} s of speech (a synthetic verdict needs {needed_s:.2} s): real speech this \
          short often scores high, so a high score is no evidence of a synthetic voice"
     )
 }
