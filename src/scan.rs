@@ -88,6 +88,11 @@ impl Thresholds {
         Ok(())
     }
 
+    /// Whether a channel with `speech_s` of speech is too short for a `synthetic` verdict.
+    fn too_short_for_synthetic(&self, speech_s: f64) -> bool {
+        speech_s < self.synthetic_min_speech_s
+    }
+
     /// The verdict for `score`, short of the verdicts that `withheld` rules out.
     fn verdict(&self, score: Option<f64>, withheld: Withheld) -> Verdict {
         match score {
@@ -249,7 +254,7 @@ impl Scanner {
         let t = &self.thresholds;
         let short = channels
             .iter()
-            .filter(|c| compressed.is_none() && c.speech_s < t.synthetic_min_speech_s)
+            .filter(|c| compressed.is_none() && t.too_short_for_synthetic(c.speech_s))
             .filter(|c| c.score.is_some_and(|s| s >= t.synthetic))
             .map(|c| short_speech(c.speech_s, t.synthetic_min_speech_s))
             .next();
@@ -337,7 +342,7 @@ impl Scanner {
                 score,
                 Withheld {
                     synthetic: withheld.synthetic
-                        || ch.speech_s < self.thresholds.synthetic_min_speech_s,
+                        || self.thresholds.too_short_for_synthetic(ch.speech_s),
                     ..withheld
                 },
             ),

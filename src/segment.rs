@@ -264,12 +264,17 @@ pub const NARROWBAND_FLOOR_DB: f32 = -75.0;
 /// a narrowband channel empties (a segment is narrowband when all lie below
 /// [`NARROWBAND_FLOOR_DB`]).
 pub fn high_band_means(feat: &FeatureConfig) -> Vec<usize> {
-    // The band means follow the LFCC means (c1..), deviations and delta deviations.
-    let first = 3 * feat.n_ceps - 1;
+    let names = stat_names(feat);
     let width = (feat.fmax - feat.fmin) / feat.n_bands as f32;
     (0..feat.n_bands)
         .filter(|&i| feat.fmin + i as f32 * width >= NARROWBAND_EDGE_HZ)
-        .map(|i| first + i)
+        .map(|i| {
+            let name = format!("band{i}_rel_db_mean");
+            names
+                .iter()
+                .position(|n| *n == name)
+                .expect("every sub-band has a mean")
+        })
         .collect()
 }
 
@@ -476,6 +481,27 @@ mod tests {
         assert!(segs.iter().all(
             |s| s.stats.as_ref().unwrap().len() == stat_names(&FeatureConfig::default()).len()
         ));
+    }
+
+    #[test]
+    fn narrowband_test_reads_the_band_means_above_4_khz() {
+        // Eight bands of 875 Hz from 0 to 7 kHz: bands 5-7 start at 4.375, 5.25 and 6.125 kHz.
+        let feat = FeatureConfig::default();
+        let names = stat_names(&feat);
+        let picked: Vec<&str> = high_band_means(&feat)
+            .into_iter()
+            .map(|i| names[i].as_str())
+            .collect();
+        assert_eq!(
+            picked,
+            [
+                "band5_rel_db_mean",
+                "band6_rel_db_mean",
+                "band7_rel_db_mean"
+            ]
+        );
+        // Indices as the shipped model's `classifier.narrowband.bands` records them.
+        assert_eq!(high_band_means(&feat), [64, 65, 66]);
     }
 
     #[test]

@@ -717,7 +717,7 @@ pub fn train_model(
         matches!(&fitted.classifier, Classifier::LogisticOneClass(f) if f.narrowband.is_some());
     if narrowband {
         training["narrowband_gaussian"] = json!({
-            "rows": "real segments whose sub-bands above 4 kHz all lie below -75 dB relative energy (telephone copies, degraded copies through a telephone channel)",
+            "rows": format!("real segments whose sub-bands above 4 kHz all lie below {NARROWBAND_FLOOR_DB} dB relative energy (telephone copies, degraded copies through a telephone channel)"),
             "scores": "narrowband segments, in the place of the Gaussian of all real segments",
         });
     }
