@@ -18,6 +18,7 @@ use crate::model::logistic::sigmoid;
 use crate::model::{Model, hex};
 use crate::pipeline::{AnalysisConfig, ChannelAnalysis, FileAnalysis, analyze_file};
 use crate::report::{ChannelReport, FileReport, ModelId, SegmentReport, Settings};
+use crate::segment::{BAND_LIMITED_EDGE_HZ, band_means_above, is_band_limited};
 
 /// Verdict of a file or channel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -107,8 +108,8 @@ impl Thresholds {
 /// Verdicts a recording's channel cannot earn whatever its score (the score is kept).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 struct Withheld {
-    /// No `human` verdict: narrow-band audio ([`narrow_band`]) or strong lossy compression
-    /// ([`strong_compression`]).
+    /// No `human` verdict: narrow-band audio ([`narrow_band`], or a channel with a band-limited
+    /// segment, [`stored_call`]) or strong lossy compression ([`strong_compression`]).
     human: bool,
     /// No `synthetic` verdict: strong lossy compression, or a channel with less speech than
     /// [`Thresholds::synthetic_min_speech_s`].
@@ -147,6 +148,17 @@ fn narrow_band(info: &AudioInfo) -> Option<String> {
     })
 }
 
+/// A note when a channel of audio stored above 8 kHz is band-limited as a call is (a segment
+/// with nothing above 5 kHz, [`is_band_limited`]) and scored low enough for `human`: the reason
+/// of [`narrow_band`] holds whatever rate the call was stored at.
+fn stored_call(sample_rate: u32) -> String {
+    format!(
+        "nothing above 5 kHz, as through a telephone line, though stored at {sample_rate} Hz: \
+         synthetic voices the model has not met often score low in the telephone band, so a low \
+         score is no evidence of a real voice"
+    )
+}
+
 /// Lossy codecs whose low-bit-rate output moves scores of real or synthetic speech.
 const LOSSY_CODECS: &[&str] = &["mp1", "mp2", "mp3", "aac", "vorbis"];
 /// Below this average bit rate (kbit/s) a lossy file's score is no evidence either way: models
@@ -182,6 +194,8 @@ pub struct Scanner {
     pub analysis: AnalysisConfig,
     /// Verdict thresholds.
     pub thresholds: Thresholds,
+    /// Where the features' band means above 5 kHz are ([`band_means_above`]).
+    top_bands: Vec<usize>,
 }
 
 impl Scanner {
@@ -191,10 +205,12 @@ impl Scanner {
         analysis.features = model.file.features.clone();
         analysis.dynamics = model.dynamics_mode();
         analysis.segments.validate(analysis.features.hop_s())?;
+        let top_bands = band_means_above(&analysis.features, BAND_LIMITED_EDGE_HZ);
         Ok(Self {
             model,
             analysis,
             thresholds,
+            top_bands,
         })
     }
 
@@ -217,10 +233,19 @@ impl Scanner {
             human: compressed.is_some() || narrow.is_some(),
             synthetic: compressed.is_some(),
         };
+        let band_limited_channels: Vec<bool> = analysis
+            .channels
+            .iter()
+            .map(|c| self.band_limited(c))
+            .collect();
         let mut channels: Vec<ChannelReport> = analysis
             .channels
             .iter()
-            .map(|c| self.score_channel(c, withheld))
+            .zip(&band_limited_channels)
+            .map(|(c, &limited)| {
+                let human = withheld.human || limited;
+                self.score_channel(c, Withheld { human, ..withheld })
+            })
             .collect();
         let worst = channels
             .iter()
@@ -250,6 +275,13 @@ impl Scanner {
             .iter()
             .any(|c| c.score.is_some_and(|s| s <= self.thresholds.human));
         let narrow = narrow.filter(|_| compressed.is_none() && scored_low);
+        // Likewise for a call stored at a higher rate, where a band-limited channel scored low.
+        let limited = channels
+            .iter()
+            .zip(&band_limited_channels)
+            .any(|(c, &limited)| limited && c.score.is_some_and(|s| s <= self.thresholds.human));
+        let limited = (limited && narrow.is_none() && compressed.is_none())
+            .then(|| stored_call(analysis.info.sample_rate));
         // Likewise the short-speech note, where a high score was kept from `synthetic`.
         let t = &self.thresholds;
         let short = channels
@@ -262,6 +294,7 @@ impl Scanner {
             .into_iter()
             .chain(compressed)
             .chain(narrow)
+            .chain(limited)
             .chain(short)
             .collect();
         let note = (!notes.is_empty()).then(|| notes.join("; "));
@@ -298,6 +331,14 @@ impl Scanner {
             },
             voxguard_version: env!("CARGO_PKG_VERSION").to_string(),
         }
+    }
+
+    /// Whether any scored segment of `ch` kept nothing above 5 kHz ([`is_band_limited`]).
+    fn band_limited(&self, ch: &ChannelAnalysis) -> bool {
+        ch.segments
+            .iter()
+            .filter_map(|s| s.stats.as_deref())
+            .any(|stats| is_band_limited(stats, &self.top_bands))
     }
 
     fn score_channel(&self, ch: &ChannelAnalysis, withheld: Withheld) -> ChannelReport {

@@ -264,10 +264,16 @@ pub const NARROWBAND_FLOOR_DB: f32 = -75.0;
 /// a narrowband channel empties (a segment is narrowband when all lie below
 /// [`NARROWBAND_FLOOR_DB`]).
 pub fn high_band_means(feat: &FeatureConfig) -> Vec<usize> {
+    band_means_above(feat, NARROWBAND_EDGE_HZ)
+}
+
+/// Indices, in the pooled statistics of `feat`, of the mean relative energies of the sub-bands
+/// starting at or above `edge_hz`.
+pub fn band_means_above(feat: &FeatureConfig, edge_hz: f32) -> Vec<usize> {
     let names = stat_names(feat);
     let width = (feat.fmax - feat.fmin) / feat.n_bands as f32;
     (0..feat.n_bands)
-        .filter(|&i| feat.fmin + i as f32 * width >= NARROWBAND_EDGE_HZ)
+        .filter(|&i| feat.fmin + i as f32 * width >= edge_hz)
         .map(|i| {
             let name = format!("band{i}_rel_db_mean");
             names
@@ -276,6 +282,25 @@ pub fn high_band_means(feat: &FeatureConfig) -> Vec<usize> {
                 .expect("every sub-band has a mean")
         })
         .collect()
+}
+
+/// Sub-bands starting at or above this frequency are where `scan` looks for a call stored at a
+/// higher rate than it was carried at: the two top bands of the default features (5.25-7 kHz),
+/// clear of the edge where resamplers leak the band below 4 kHz.
+pub const BAND_LIMITED_EDGE_HZ: f32 = 5_000.0;
+/// Mean relative energy (dB below the frame's total) under which those bands count as empty in a
+/// stored call. Telephone, GSM and 16 kbit/s MP3 copies of the corpus made at 8 kHz and stored as
+/// 16-bit 16 kHz files by ffmpeg read -68 dB or less in every segment, -58 dB or less 20 dB
+/// quieter; of the corpus's 880 full-band clips one reads below -60 dB (a real clip with nothing
+/// above about 6 kHz), every segment of their G.722 copies (7 kHz) above -57 dB. A floor this
+/// high lets 16-bit quantisation noise through, which [`NARROWBAND_FLOOR_DB`] does not.
+pub const BAND_LIMITED_FLOOR_DB: f32 = -60.0;
+
+/// Whether a segment's pooled statistics say its audio kept nothing in the bands `bands`
+/// ([`band_means_above`] [`BAND_LIMITED_EDGE_HZ`]): every band mean below
+/// [`BAND_LIMITED_FLOOR_DB`]. With no such band it cannot tell: `false`.
+pub fn is_band_limited(stats: &[f32], bands: &[usize]) -> bool {
+    !bands.is_empty() && bands.iter().all(|&i| stats[i] < BAND_LIMITED_FLOOR_DB)
 }
 
 /// Bands over which the fine structure of the long-term average spectrum is summarised.
@@ -502,6 +527,23 @@ mod tests {
         );
         // Indices as the shipped model's `classifier.narrowband.bands` records them.
         assert_eq!(high_band_means(&feat), [64, 65, 66]);
+    }
+
+    #[test]
+    fn band_limited_needs_both_top_bands_below_the_floor() {
+        let feat = FeatureConfig::default();
+        let bands = band_means_above(&feat, BAND_LIMITED_EDGE_HZ);
+        assert_eq!(bands, [65, 66], "band6 and band7 means");
+        let mut stats = vec![-30.0_f32; stat_names(&feat).len()];
+        assert!(!is_band_limited(&stats, &bands));
+        for &i in &bands {
+            stats[i] = BAND_LIMITED_FLOOR_DB - 1.0;
+        }
+        assert!(is_band_limited(&stats, &bands));
+        stats[66] = BAND_LIMITED_FLOOR_DB + 1.0;
+        assert!(!is_band_limited(&stats, &bands));
+        // Features with no band above 5 kHz cannot tell.
+        assert!(!is_band_limited(&stats, &[]));
     }
 
     #[test]

@@ -169,6 +169,60 @@ fn narrow_band_files_are_never_called_human() {
 }
 
 #[test]
+fn calls_stored_at_16_khz_are_never_called_human() {
+    // A bundled real clip carried at 8 kHz, then stored as a 16-bit 16 kHz WAV 20 dB down (as a
+    // call recorder would): the quantisation noise fills the empty band above 4 kHz, yet the
+    // call is recognised and gets no `human` verdict. The same clip stored the same way at full
+    // band does get it, so neither the level nor the 16 bits trigger the rule.
+    let clip = samples().join("real_ljspeech_LJ001-0021.flac");
+    let narrow = voxguard::pipeline::load_mono(&clip, 8_000, 60.0).unwrap();
+    let mut up = voxguard::resample::StreamResampler::new(8_000, 16_000).unwrap();
+    let mut call = Vec::new();
+    up.push(&narrow, &mut call);
+    up.finish(&mut call);
+    let full = voxguard::pipeline::load_mono(&clip, 16_000, 60.0).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let write_quiet_pcm16 = |name: &str, x: &[f32]| {
+        let path = dir.path().join(name);
+        let spec = hound::WavSpec {
+            channels: 1,
+            sample_rate: 16_000,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
+        let mut w = hound::WavWriter::create(&path, spec).unwrap();
+        for v in x {
+            w.write_sample((v * 0.1 * 32_767.0).round() as i16).unwrap();
+        }
+        w.finalize().unwrap();
+        path
+    };
+    let call = write_quiet_pcm16("call.wav", &call);
+    let wide = write_quiet_pcm16("wide.wav", &full);
+
+    let run = scan(&[
+        "--human-below",
+        "1",
+        "--synthetic-above",
+        "1",
+        s(&call),
+        s(&wide),
+    ]);
+    let r = run.get("wide.wav");
+    assert_eq!(r["verdict"], "human", "{r}");
+    assert!(r["note"].is_null(), "{r}");
+    let r = run.get("call.wav");
+    assert_eq!(r["sample_rate"], 16_000, "{r}");
+    assert!(r["score"].as_f64().is_some(), "{r}");
+    assert_eq!(r["verdict"], "inconclusive", "{r}");
+    let note = r["note"].as_str().unwrap();
+    assert!(
+        note.contains("nothing above 5 kHz") && note.contains("16000 Hz"),
+        "{note}"
+    );
+}
+
+#[test]
 fn short_speech_is_never_called_synthetic() {
     // 2.26 s from 0.5 s into a bundled real clip: about 1.8 s of speech, enough for a score
     // (1.5 s) but under the 2 s that a `synthetic` verdict needs. The whole clip (7.3 s of
