@@ -36,36 +36,32 @@ from concurrent.futures import ThreadPoolExecutor
 PHONE = ["-af", "highpass=f=300,lowpass=f=3400", "-ar", "8000"]
 STORE16 = ["-ar", "16000", "-c:a", "pcm_s16le"]
 
-# name: (steps, extension). A step is ("ffmpeg", input extension or None, args, output
-# extension), or ("sox", args); each reads the previous step's output.
+# name: steps. A step is ("ffmpeg", arguments, output extension) or ("sox", arguments, effects);
+# each reads the previous step's output, the first the clip.
+MULAW = ("ffmpeg", PHONE + ["-c:a", "pcm_mulaw"], "wav")
 COPIES = {
-    "original (16-bit 16 kHz)": ([("ffmpeg", STORE16, "wav")], "wav"),
-    "telephone, stored 16-bit": ([("ffmpeg", PHONE + ["-c:a", "pcm_mulaw"], "wav"),
-                                  ("ffmpeg", STORE16, "wav")], "wav"),
-    "telephone, stored 16-bit 20 dB down": ([("ffmpeg", PHONE + ["-c:a", "pcm_mulaw"], "wav"),
-                                             ("ffmpeg", ["-af", "volume=-20dB"] + STORE16, "wav")],
-                                            "wav"),
-    "telephone, stored by sox 10 dB down": ([("ffmpeg", PHONE + ["-c:a", "pcm_mulaw"], "wav"),
-                                             ("sox", ["-r", "16000", "-b", "16"], ["vol", "0.316"])],
-                                            "wav"),
-    "telephone, stored float": ([("ffmpeg", PHONE + ["-c:a", "pcm_mulaw"], "wav"),
-                                 ("ffmpeg", ["-ar", "16000", "-c:a", "pcm_f32le"], "wav")], "wav"),
-    "telephone, stored float 20 dB down": ([("ffmpeg", PHONE + ["-c:a", "pcm_mulaw"], "wav"),
-                                            ("ffmpeg", ["-af", "volume=-20dB", "-ar", "16000",
-                                                        "-c:a", "pcm_f32le"], "wav")], "wav"),
-    "gsm, stored 16-bit": ([("ffmpeg", ["-ar", "8000", "-c:a", "libgsm_ms"], "wav"),
-                            ("ffmpeg", STORE16, "wav")], "wav"),
-    "mp3 16 kbit/s at 8 kHz, stored 16-bit": ([("ffmpeg", ["-ar", "8000", "-c:a", "libmp3lame",
-                                                           "-b:a", "16k"], "mp3"),
-                                               ("ffmpeg", STORE16, "wav")], "wav"),
-    "opus narrowband 12 kbit/s": ([("ffmpeg", ["-c:a", "libopus", "-b:a", "12k",
-                                               "-cutoff", "4000"], "opus")], "opus"),
-    "g.722": ([("ffmpeg", ["-c:a", "g722"], "wav"), ("ffmpeg", STORE16, "wav")], "wav"),
-    "opus wideband 24 kbit/s": ([("ffmpeg", ["-c:a", "libopus", "-b:a", "24k"], "opus")], "opus"),
-    "full band, 16-bit 20 dB down": ([("ffmpeg", ["-af", "volume=-20dB"] + STORE16, "wav")], "wav"),
-    "full band, 16-bit 30 dB down": ([("ffmpeg", ["-af", "volume=-30dB"] + STORE16, "wav")], "wav"),
-    "full band, float 30 dB down": ([("ffmpeg", ["-af", "volume=-30dB", "-c:a", "pcm_f32le"],
-                                      "wav")], "wav"),
+    "original (16-bit 16 kHz)": [("ffmpeg", STORE16, "wav")],
+    "telephone, stored 16-bit": [MULAW, ("ffmpeg", STORE16, "wav")],
+    "telephone, stored 16-bit 20 dB down": [MULAW,
+                                            ("ffmpeg", ["-af", "volume=-20dB"] + STORE16, "wav")],
+    "telephone, stored by sox 10 dB down": [MULAW,
+                                            ("sox", ["-r", "16000", "-b", "16"], ["vol", "0.316"])],
+    "telephone, stored float": [MULAW, ("ffmpeg", ["-ar", "16000", "-c:a", "pcm_f32le"], "wav")],
+    "telephone, stored float 20 dB down": [MULAW, ("ffmpeg", ["-af", "volume=-20dB", "-ar", "16000",
+                                                              "-c:a", "pcm_f32le"], "wav")],
+    "gsm, stored 16-bit": [("ffmpeg", ["-ar", "8000", "-c:a", "libgsm_ms"], "wav"),
+                           ("ffmpeg", STORE16, "wav")],
+    "mp3 16 kbit/s at 8 kHz, stored 16-bit": [("ffmpeg", ["-ar", "8000", "-c:a", "libmp3lame",
+                                                          "-b:a", "16k"], "mp3"),
+                                              ("ffmpeg", STORE16, "wav")],
+    "opus narrowband 12 kbit/s": [("ffmpeg", ["-c:a", "libopus", "-b:a", "12k", "-cutoff", "4000"],
+                                   "opus")],
+    "g.722": [("ffmpeg", ["-c:a", "g722"], "wav"), ("ffmpeg", STORE16, "wav")],
+    "opus wideband 24 kbit/s": [("ffmpeg", ["-c:a", "libopus", "-b:a", "24k"], "opus")],
+    "full band, 16-bit 20 dB down": [("ffmpeg", ["-af", "volume=-20dB"] + STORE16, "wav")],
+    "full band, 16-bit 30 dB down": [("ffmpeg", ["-af", "volume=-30dB"] + STORE16, "wav")],
+    "full band, float 30 dB down": [("ffmpeg", ["-af", "volume=-30dB", "-c:a", "pcm_f32le"],
+                                     "wav")],
 }
 
 PAIRS = [
@@ -122,7 +118,7 @@ def main():
     print(f"{len(rows)} clips of {manifest}")
     with tempfile.TemporaryDirectory() as tmp, ThreadPoolExecutor(os.cpu_count()) as pool:
         files = {}
-        for name, (steps, _) in COPIES.items():
+        for name, steps in COPIES.items():
             d = os.path.join(tmp, str(len(files)))
             os.mkdir(d)
             jobs = [pool.submit(make, os.path.join(root, r["file"]), d, f"c{i}", steps)
