@@ -293,8 +293,8 @@ pub const BAND_LIMITED_EDGE_HZ: f32 = 5_000.0;
 /// 16-bit 16 kHz files by ffmpeg read -68 dB or less in every segment; stored 20 dB quieter,
 /// -58.5 dB or less (98 % of segments below -60 dB, and every file has one). Of the corpus's 880
 /// full-band clips one reads below -60 dB (a real clip with nothing above about 6 kHz), every
-/// segment of their G.722 copies (7 kHz) above -57 dB. A floor this high lets 16-bit
-/// quantisation noise through, which [`NARROWBAND_FLOOR_DB`] does not.
+/// segment of their G.722 copies (7 kHz) above -57 dB. A floor this high still recognises a
+/// call whose empty band holds 16-bit quantisation noise; [`NARROWBAND_FLOOR_DB`] does not.
 pub const BAND_LIMITED_FLOOR_DB: f32 = -60.0;
 
 /// Whether a segment's pooled statistics say its audio kept nothing in the bands `bands`
