@@ -169,6 +169,55 @@ fn narrow_band_files_are_never_called_human() {
 }
 
 #[test]
+fn noise_and_hum_are_not_scored_as_voices() {
+    // 10 s of white noise and of a 50 Hz mains hum with its third harmonic, at about -30 dBFS:
+    // loud enough for the energy-based speech detector, never voiced. Before unvoiced segments
+    // were left out, model 1.13.0 called this noise `synthetic` (0.78), and a hum made by sox
+    // too (0.92).
+    let dir = tempfile::tempdir().unwrap();
+    let mut state = 0x2545_f491_u32;
+    let mut uniform = move || {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        state as f32 / u32::MAX as f32 - 0.5
+    };
+    let noise: Vec<f32> = (0..160_000).map(|_| 0.11 * uniform()).collect();
+    let hum: Vec<f32> = (0..160_000)
+        .map(|i| {
+            let t = i as f32 / 16_000.0;
+            0.03 * ((std::f32::consts::TAU * 50.0 * t).sin()
+                + (std::f32::consts::TAU * 150.0 * t).sin())
+        })
+        .collect();
+    let noise_path = dir.path().join("noise.wav");
+    let hum_path = dir.path().join("hum.wav");
+    write_float_wav(&noise_path, 16_000, &noise);
+    write_float_wav(&hum_path, 16_000, &hum);
+
+    let run = scan(&[s(&noise_path), s(&hum_path)]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for name in ["noise.wav", "hum.wav"] {
+        let r = run.get(name);
+        assert!(
+            r["speech_s"].as_f64().unwrap() > 5.0,
+            "the detector finds it: {r}"
+        );
+        assert_eq!(r["verdict"], "not_applicable", "{r}");
+        assert!(r["score"].is_null(), "{r}");
+        let note = r["note"].as_str().unwrap();
+        assert!(note.contains("noise rather than a voice"), "{note}");
+        for seg in r["segments"].as_array().unwrap() {
+            assert!(seg["score"].is_null(), "{seg}");
+            assert!(
+                seg["note"].as_str().unwrap().starts_with("no voice"),
+                "{seg}"
+            );
+        }
+    }
+}
+
+#[test]
 fn calls_stored_at_16_khz_are_never_called_human() {
     // A bundled real clip carried at 8 kHz, then stored as a 16-bit 16 kHz WAV 20 dB down (as a
     // call recorder would): the quantisation noise fills the empty band above 4 kHz, yet the
