@@ -162,10 +162,11 @@ fn stored_call(sample_rate: u32) -> String {
 /// A segment whose speech frames are voiced less often than this is not scored: the speech
 /// detector goes by energy alone, and noise passes it. Measured with model 1.13.0: white noise at
 /// -20 to -50 dBFS, pink noise at -20 to -40 dBFS (voiced in 0-14 % of their frames) and a 50 Hz
-/// hum (0 %) scored 0.76 to 0.92, `synthetic`; the corpus's speech segments are voiced in at least 28 % of their speech
-/// frames (25 % in GSM and MP3 copies), speech under white noise at 5 dB or pink noise at 0 dB SNR
-/// in at least 10.5 % (0.5 % of its segments under 15 %). Brown noise (24-32 %) and steady tones
-/// (100 %) pass; they score 0.63-0.66 and 0.91 (model card, "Known limits").
+/// hum (0 %) scored 0.76 to 0.92, `synthetic`; the corpus's speech segments are voiced in at
+/// least 28 % of their speech frames (25 % in GSM and MP3 copies), speech under white noise at
+/// 5 dB or pink noise at 0 dB SNR in at least 10.5 % (0.5 % of its segments under 15 %). Brown
+/// noise (24-32 %) and steady tones (100 %) pass; they score 0.63-0.66 and 0.91 (model card,
+/// "Known limits").
 const MIN_VOICED_FRACTION: f32 = 0.15;
 
 /// Lossy codecs whose low-bit-rate output moves scores of real or synthetic speech.
