@@ -165,9 +165,14 @@ fn stored_call(sample_rate: u32) -> String {
 /// hum (0 %) scored 0.76 to 0.92, `synthetic`; the corpus's speech segments are voiced in at
 /// least 28 % of their speech frames (25 % in GSM and MP3 copies), speech under white noise at
 /// 5 dB or pink noise at 0 dB SNR in at least 10.5 % (0.5 % of its segments under 15 %). Brown
-/// noise (24-32 %) and steady tones (100 %) pass; they score 0.63-0.66 and 0.91 (model card,
-/// "Known limits").
+/// noise (24-32 %) passes and scores 0.63-0.66 (model card, "Known limits"); steady tones are
+/// voiced and left to [`MIN_PITCH_SPREAD`].
 const MIN_VOICED_FRACTION: f32 = 0.15;
+/// A segment whose pitch (log2 F0) varies less than this (standard deviation over its voiced
+/// frames) is not scored either: a steady tone is voiced but no voice. A 440 Hz tone and a DTMF
+/// digit (697 + 1209 Hz) read 0.00002 and scored 0.91 and 0.84 (`synthetic`); the corpus's
+/// speech segments read at least 0.066 (0.8 semitones), its codec copies at least 0.097.
+const MIN_PITCH_SPREAD: f32 = 0.01;
 
 /// Lossy codecs whose low-bit-rate output moves scores of real or synthetic speech.
 const LOSSY_CODECS: &[&str] = &["mp1", "mp2", "mp3", "aac", "vorbis"];
@@ -206,8 +211,8 @@ pub struct Scanner {
     pub thresholds: Thresholds,
     /// Where the features' band means above 5 kHz are ([`band_means_above`]).
     top_bands: Vec<usize>,
-    /// Where the features' voiced fraction is, if they have one.
-    voiced: Option<usize>,
+    /// Where the features' voiced fraction and pitch spread are, if they have them.
+    voicing: Option<(usize, usize)>,
 }
 
 impl Scanner {
@@ -218,15 +223,15 @@ impl Scanner {
         analysis.dynamics = model.dynamics_mode();
         analysis.segments.validate(analysis.features.hop_s())?;
         let top_bands = band_means_above(&analysis.features, BAND_LIMITED_EDGE_HZ);
-        let voiced = stat_names(&analysis.features)
-            .iter()
-            .position(|n| n == "voiced_fraction");
+        let names = stat_names(&analysis.features);
+        let find = |name: &str| names.iter().position(|n| n == name);
+        let voicing = find("voiced_fraction").zip(find("log2_f0_std"));
         Ok(Self {
             model,
             analysis,
             thresholds,
             top_bands,
-            voiced,
+            voicing,
         })
     }
 
@@ -285,10 +290,10 @@ impl Scanner {
             .iter()
             .flat_map(|c| &c.segments)
             .filter_map(|s| s.stats.as_deref())
-            .any(|stats| self.unvoiced(stats));
+            .any(|stats| self.no_voice(stats).is_some());
         let too_short = (verdict == Verdict::NotApplicable).then(|| {
             let but_noise = if noise {
-                ", once segments of noise rather than a voice are left out"
+                ", once segments of noise or tones rather than a voice are left out"
             } else {
                 ""
             };
@@ -360,10 +365,27 @@ impl Scanner {
         }
     }
 
-    /// Whether a segment's statistics say it holds noise rather than a voice (voiced in fewer
-    /// than [`MIN_VOICED_FRACTION`] of its speech frames).
-    fn unvoiced(&self, stats: &[f32]) -> bool {
-        self.voiced.is_some_and(|i| stats[i] < MIN_VOICED_FRACTION)
+    /// Why a segment's statistics say it holds no voice, if they do: noise (voiced in fewer than
+    /// [`MIN_VOICED_FRACTION`] of its speech frames) or a tone (pitch steadier than
+    /// [`MIN_PITCH_SPREAD`]).
+    fn no_voice(&self, stats: &[f32]) -> Option<String> {
+        let (voiced, spread) = self.voicing.map(|(v, p)| (stats[v], stats[p]))?;
+        if voiced < MIN_VOICED_FRACTION {
+            Some(format!(
+                "no voice ({:.0} % of its speech frames voiced, < {:.0} %): noise rather than \
+                 speech",
+                100.0 * voiced,
+                100.0 * MIN_VOICED_FRACTION
+            ))
+        } else if spread < MIN_PITCH_SPREAD {
+            Some(format!(
+                "no voice (pitch steady to {:.2} semitones, < {:.2}): a tone rather than speech",
+                12.0 * spread,
+                12.0 * MIN_PITCH_SPREAD
+            ))
+        } else {
+            None
+        }
     }
 
     /// Whether any scored segment of `ch` kept nothing above 5 kHz ([`is_band_limited`]).
@@ -371,7 +393,7 @@ impl Scanner {
         ch.segments
             .iter()
             .filter_map(|s| s.stats.as_deref())
-            .filter(|stats| !self.unvoiced(stats))
+            .filter(|stats| self.no_voice(stats).is_none())
             .any(|stats| is_band_limited(stats, &self.top_bands))
     }
 
@@ -382,16 +404,9 @@ impl Scanner {
             .segments
             .iter()
             .map(|s| {
+                let no_voice = s.stats.as_deref().and_then(|stats| self.no_voice(stats));
                 let (score, note) = match &s.stats {
-                    Some(stats) if self.unvoiced(stats) => (
-                        None,
-                        Some(format!(
-                            "no voice ({:.0} % of its speech frames voiced, < {:.0} %): noise \
-                             rather than speech",
-                            100.0 * self.voiced.map_or(1.0, |i| stats[i]),
-                            100.0 * MIN_VOICED_FRACTION
-                        )),
-                    ),
+                    Some(_) if no_voice.is_some() => (None, no_voice),
                     Some(stats) => {
                         let logit = self.model.logit(stats, s.dynamics.as_ref());
                         weighted += s.speech_s * logit;

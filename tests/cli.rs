@@ -169,11 +169,12 @@ fn narrow_band_files_are_never_called_human() {
 }
 
 #[test]
-fn noise_and_hum_are_not_scored_as_voices() {
-    // 10 s of white noise and of a 50 Hz mains hum with its third harmonic, at about -30 dBFS:
-    // loud enough for the energy-based speech detector, never voiced. Before unvoiced segments
-    // were left out, model 1.13.0 called this noise `synthetic` (0.78), and a hum made by sox
-    // too (0.92).
+fn noise_hum_and_tones_are_not_scored_as_voices() {
+    // 10 s of white noise, of a 50 Hz mains hum with its third harmonic and of a DTMF digit
+    // (697 + 1209 Hz), at about -30 to -20 dBFS: loud enough for the energy-based speech
+    // detector; the first two are never voiced, the tone is voiced at one steady pitch. Before
+    // such segments were left out, model 1.13.0 called this noise `synthetic` (0.78), and a hum
+    // and a DTMF digit made by sox too (0.92, 0.84).
     let dir = tempfile::tempdir().unwrap();
     let mut state = 0x2545_f491_u32;
     let mut uniform = move || {
@@ -190,14 +191,25 @@ fn noise_and_hum_are_not_scored_as_voices() {
                 + (std::f32::consts::TAU * 150.0 * t).sin())
         })
         .collect();
-    let noise_path = dir.path().join("noise.wav");
-    let hum_path = dir.path().join("hum.wav");
-    write_float_wav(&noise_path, 16_000, &noise);
-    write_float_wav(&hum_path, 16_000, &hum);
+    let dtmf: Vec<f32> = (0..160_000)
+        .map(|i| {
+            let t = i as f32 / 16_000.0;
+            0.05 * ((std::f32::consts::TAU * 697.0 * t).sin()
+                + (std::f32::consts::TAU * 1209.0 * t).sin())
+        })
+        .collect();
+    let paths: Vec<_> = [("noise.wav", noise), ("hum.wav", hum), ("dtmf.wav", dtmf)]
+        .iter()
+        .map(|(name, x)| {
+            let path = dir.path().join(name);
+            write_float_wav(&path, 16_000, x);
+            path
+        })
+        .collect();
 
-    let run = scan(&[s(&noise_path), s(&hum_path)]);
+    let run = scan(&paths.iter().map(|p| s(p)).collect::<Vec<_>>());
     assert_eq!(run.code, 0, "{}", run.stderr);
-    for name in ["noise.wav", "hum.wav"] {
+    for name in ["noise.wav", "hum.wav", "dtmf.wav"] {
         let r = run.get(name);
         assert!(
             r["speech_s"].as_f64().unwrap() > 5.0,
@@ -206,7 +218,7 @@ fn noise_and_hum_are_not_scored_as_voices() {
         assert_eq!(r["verdict"], "not_applicable", "{r}");
         assert!(r["score"].is_null(), "{r}");
         let note = r["note"].as_str().unwrap();
-        assert!(note.contains("noise rather than a voice"), "{note}");
+        assert!(note.contains("rather than a voice"), "{note}");
         for seg in r["segments"].as_array().unwrap() {
             assert!(seg["score"].is_null(), "{seg}");
             assert!(
@@ -215,6 +227,8 @@ fn noise_and_hum_are_not_scored_as_voices() {
             );
         }
     }
+    let tone = run.get("dtmf.wav")["segments"][0]["note"].as_str().unwrap();
+    assert!(tone.contains("a tone rather than speech"), "{tone}");
 }
 
 #[test]
