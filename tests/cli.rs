@@ -1,6 +1,6 @@
 //! Command-line behaviour: channels, verdicts, output formats, exit codes.
 
-use crate::util::{Run, fixture, fixtures, s, scan, voxguard, write_float_wav};
+use crate::util::{Run, fixture, fixtures, resample, s, scan, voxguard, write_float_wav};
 
 #[test]
 fn channels_each_scores_caller_and_callee_separately() {
@@ -239,10 +239,7 @@ fn calls_stored_at_16_khz_are_never_called_human() {
     // band does get it, so neither the level nor the 16 bits trigger the rule.
     let clip = samples().join("real_ljspeech_LJ001-0021.flac");
     let narrow = voxguard::pipeline::load_mono(&clip, 8_000, 60.0).unwrap();
-    let mut up = voxguard::resample::StreamResampler::new(8_000, 16_000).unwrap();
-    let mut call = Vec::new();
-    up.push(&narrow, &mut call);
-    up.finish(&mut call);
+    let call = resample(&narrow, 8_000, 16_000);
     let full = voxguard::pipeline::load_mono(&clip, 16_000, 60.0).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let write_quiet_pcm16 = |name: &str, x: &[f32]| {

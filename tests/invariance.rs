@@ -6,9 +6,8 @@ use std::path::{Path, PathBuf};
 
 use rand::{RngExt, SeedableRng};
 use rand_pcg::Pcg64;
-use voxguard::resample::StreamResampler;
 
-use crate::util::{s, scan, write_float_wav};
+use crate::util::{resample, s, scan, write_float_wav};
 
 /// The largest score change the issue allows for padding and level.
 const MAX_SHIFT: f64 = 0.05;
@@ -23,14 +22,6 @@ fn samples() -> Vec<PathBuf> {
     files.sort();
     assert_eq!(files.len(), 4);
     files
-}
-
-fn resample(x: &[f32], from: u32, to: u32) -> Vec<f32> {
-    let mut r = StreamResampler::new(from, to).unwrap();
-    let mut y = Vec::new();
-    r.push(x, &mut y);
-    r.finish(&mut y);
-    y
 }
 
 /// Makes a variant of 16 kHz samples: its rate and samples.

@@ -69,6 +69,15 @@ pub fn write_float_wav(path: &Path, rate: u32, x: &[f32]) {
     w.finalize().unwrap();
 }
 
+/// `x` resampled from `from` to `to` Hz by the crate's own streaming resampler.
+pub fn resample(x: &[f32], from: u32, to: u32) -> Vec<f32> {
+    let mut r = voxguard::resample::StreamResampler::new(from, to).unwrap();
+    let mut y = Vec::new();
+    r.push(x, &mut y);
+    r.finish(&mut y);
+    y
+}
+
 /// Path as a `&str`.
 pub fn s(p: &Path) -> &str {
     p.to_str().unwrap()
