@@ -174,6 +174,33 @@ const MIN_VOICED_FRACTION: f32 = 0.15;
 /// speech segments read at least 0.066 (0.8 semitones), its codec copies at least 0.097.
 const MIN_PITCH_SPREAD: f32 = 0.01;
 
+/// Why a segment holds no voice ([`Scanner::no_voice`]).
+enum NoVoice {
+    /// Voiced in this share of its speech frames, under [`MIN_VOICED_FRACTION`].
+    Noise { voiced: f32 },
+    /// Pitch spread (log2 F0) under [`MIN_PITCH_SPREAD`].
+    Tone { spread: f32 },
+}
+
+impl NoVoice {
+    /// The segment's note.
+    fn note(&self) -> String {
+        match self {
+            NoVoice::Noise { voiced } => format!(
+                "no voice ({:.0} % of its speech frames voiced, < {:.0} %): noise rather than \
+                 speech",
+                100.0 * voiced,
+                100.0 * MIN_VOICED_FRACTION
+            ),
+            NoVoice::Tone { spread } => format!(
+                "no voice (pitch steady to {:.2} semitones, < {:.2}): a tone rather than speech",
+                12.0 * spread,
+                12.0 * MIN_PITCH_SPREAD
+            ),
+        }
+    }
+}
+
 /// Lossy codecs whose low-bit-rate output moves scores of real or synthetic speech.
 const LOSSY_CODECS: &[&str] = &["mp1", "mp2", "mp3", "aac", "vorbis"];
 /// Below this average bit rate (kbit/s) a lossy file's score is no evidence either way: models
@@ -368,21 +395,12 @@ impl Scanner {
     /// Why a segment's statistics say it holds no voice, if they do: noise (voiced in fewer than
     /// [`MIN_VOICED_FRACTION`] of its speech frames) or a tone (pitch steadier than
     /// [`MIN_PITCH_SPREAD`]).
-    fn no_voice(&self, stats: &[f32]) -> Option<String> {
+    fn no_voice(&self, stats: &[f32]) -> Option<NoVoice> {
         let (voiced, spread) = self.voicing.map(|(v, p)| (stats[v], stats[p]))?;
         if voiced < MIN_VOICED_FRACTION {
-            Some(format!(
-                "no voice ({:.0} % of its speech frames voiced, < {:.0} %): noise rather than \
-                 speech",
-                100.0 * voiced,
-                100.0 * MIN_VOICED_FRACTION
-            ))
+            Some(NoVoice::Noise { voiced })
         } else if spread < MIN_PITCH_SPREAD {
-            Some(format!(
-                "no voice (pitch steady to {:.2} semitones, < {:.2}): a tone rather than speech",
-                12.0 * spread,
-                12.0 * MIN_PITCH_SPREAD
-            ))
+            Some(NoVoice::Tone { spread })
         } else {
             None
         }
@@ -405,15 +423,15 @@ impl Scanner {
             .iter()
             .map(|s| {
                 let no_voice = s.stats.as_deref().and_then(|stats| self.no_voice(stats));
-                let (score, note) = match &s.stats {
-                    Some(_) if no_voice.is_some() => (None, no_voice),
-                    Some(stats) => {
+                let (score, note) = match (&s.stats, no_voice) {
+                    (Some(_), Some(why)) => (None, Some(why.note())),
+                    (Some(stats), None) => {
                         let logit = self.model.logit(stats, s.dynamics.as_ref());
                         weighted += s.speech_s * logit;
                         weight += s.speech_s;
                         (Some(sigmoid(logit)), None)
                     }
-                    None => (
+                    (None, _) => (
                         None,
                         Some(format!(
                             "too little speech ({:.2} s < {:.2} s)",
