@@ -33,6 +33,8 @@ import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 
+from codec_check import spread
+
 PHONE = ["-af", "highpass=f=300,lowpass=f=3400", "-ar", "8000"]
 STORE16 = ["-ar", "16000", "-c:a", "pcm_s16le"]
 
@@ -71,11 +73,6 @@ PAIRS = [
     ("telephone, stored 16-bit", "telephone, stored 16-bit 20 dB down"),
     ("telephone, stored float", "telephone, stored float 20 dB down"),
 ]
-
-
-def spread(rows, n):
-    step = max(1, len(rows) // n)
-    return rows[::step][:n]
 
 
 def make(src, dst_dir, key, steps):
