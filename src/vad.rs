@@ -1,17 +1,25 @@
 //! Speech activity: decides which frames carry speech, so silence, padding and background-only
 //! stretches are never scored (digital silence and pause length are classic shortcuts).
 //!
-//! A frame is speech when its energy is above all three of: an absolute floor, the running noise
-//! floor (10th percentile of all non-silent frames so far) plus a margin (capped at 15 dB below the
-//! segment's loudest frame), and the loudest frame of its segment minus a dynamic range.
+//! A frame is speech when its energy is above all three of: a floor that follows the
+//! recording's level (at most 30 dB under its loud frames, so a quiet recording keeps the same
+//! speech as a loud one), the running noise floor (10th percentile of all non-silent frames so
+//! far) plus a margin (capped at 15 dB below the segment's loudest frame), and the loudest frame
+//! of its segment minus a dynamic range.
 
 use serde::{Deserialize, Serialize};
 
 /// Thresholds of the energy-based speech detector, in dB.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VadConfig {
-    /// Frames quieter than this (dBFS) are never speech.
+    /// In a recording at the corpus's level, frames quieter than this (dBFS) are never speech.
     pub abs_floor_db: f32,
+    /// In a quieter recording the floor drops to this far under its loud frames (the 95th
+    /// percentile of its frame energies so far): a fixed floor cut the quieter speech of quiet
+    /// recordings, and less speech scores higher (model card, "Tried after 1.13.0").
+    pub below_loud_db: f32,
+    /// The floor never drops below this (dBFS).
+    pub lowest_floor_db: f32,
     /// Speech must be at least this far above the running noise floor.
     pub above_noise_db: f32,
     /// Speech is at most this far below the loudest frame of its segment.
@@ -24,6 +32,8 @@ impl Default for VadConfig {
     fn default() -> Self {
         Self {
             abs_floor_db: -55.0,
+            below_loud_db: 30.0,
+            lowest_floor_db: -80.0,
             above_noise_db: 10.0,
             below_peak_db: 40.0,
             near_peak_db: 15.0,
@@ -32,6 +42,8 @@ impl Default for VadConfig {
 }
 
 const BIN_DB: f32 = 0.5;
+/// The share of a recording's frames under its loud frames' energy.
+const LOUD: f64 = 0.95;
 const LOW_DB: f32 = -120.0;
 const BINS: usize = 240;
 
@@ -85,10 +97,10 @@ pub fn speech_mask(energies: &[f32], floor: &NoiseFloor, cfg: &VadConfig) -> Vec
     // Within `near_peak_db` of the segment's loudest frame counts as speech even if the running
     // floor is high (a recording with no pauses has no noise-only frames to learn the floor from).
     let above_noise = (floor.percentile(0.10) + cfg.above_noise_db).min(peak - cfg.near_peak_db);
-    let threshold = cfg
-        .abs_floor_db
-        .max(above_noise)
-        .max(peak - cfg.below_peak_db);
+    let level_floor = (floor.percentile(LOUD) - cfg.below_loud_db)
+        .min(cfg.abs_floor_db)
+        .max(cfg.lowest_floor_db);
+    let threshold = level_floor.max(above_noise).max(peak - cfg.below_peak_db);
     energies.iter().map(|&e| e > threshold).collect()
 }
 
@@ -120,7 +132,25 @@ mod tests {
     #[test]
     fn quiet_background_is_not_speech_even_alone() {
         let floor = NoiseFloor::default();
-        let mask = speech_mask(&[-70.0; 50], &floor, &VadConfig::default());
+        let mask = speech_mask(&[-85.0; 50], &floor, &VadConfig::default());
         assert!(mask.iter().all(|&m| !m));
+    }
+
+    #[test]
+    fn a_quiet_recording_keeps_the_speech_of_a_loud_one() {
+        // Background at -60 dBFS, loud speech at -20, quiet speech at -45 (25 dB under the loud
+        // frames, under the -55 dBFS floor once the recording is 20 dB down).
+        let loud: Vec<f32> = [vec![-60.0; 30], vec![-20.0; 40], vec![-45.0; 30]].concat();
+        let mask_at = |gain_db: f32| {
+            let energies: Vec<f32> = loud.iter().map(|e| e + gain_db).collect();
+            let mut floor = NoiseFloor::default();
+            energies.iter().for_each(|&e| floor.add(e));
+            speech_mask(&energies, &floor, &VadConfig::default())
+        };
+        let original = mask_at(0.0);
+        assert_eq!(original.iter().filter(|&&m| m).count(), 70);
+        assert_eq!(mask_at(-20.0), original);
+        // Down to the lowest floor: 30 dB down the quiet speech sits at -75 dBFS, still above it.
+        assert_eq!(mask_at(-30.0), original);
     }
 }
