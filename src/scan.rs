@@ -173,6 +173,15 @@ const MIN_VOICED_FRACTION: f32 = 0.15;
 /// digit (697 + 1209 Hz) read 0.00002 and scored 0.91 and 0.84 (`synthetic`); the corpus's
 /// speech segments read at least 0.066 (0.8 semitones), its codec copies at least 0.097.
 const MIN_PITCH_SPREAD: f32 = 0.01;
+/// A segment whose speech frames keep one level to within this (standard deviation of their
+/// mean log filterbank energy, dB) is not scored either: speech rises and falls with its
+/// syllables, steady noise does not. Brown noise, rumble and the pink noise the voicing test
+/// misses read 0.40-0.50 dB and scored 0.63-0.75 (model 1.14.0: `synthetic` at -60 and -70
+/// dBFS); the corpus's speech segments and their codec and noisy training copies read at least
+/// 0.89 dB, speech under white noise at 5 dB or brown noise at 0 dB SNR at least 0.56 dB. Under
+/// pink noise at 0 dB SNR 15 % of segments read less and 20 of 150 such files keep no scored
+/// segment (model card, "Known limits").
+const MIN_LEVEL_SPREAD_DB: f32 = 0.55;
 
 /// Why a segment holds no voice ([`Scanner::no_voice`]).
 enum NoVoice {
@@ -180,6 +189,8 @@ enum NoVoice {
     Noise { voiced: f32 },
     /// Pitch spread (log2 F0) under [`MIN_PITCH_SPREAD`].
     Tone { spread: f32 },
+    /// Level spread (dB) under [`MIN_LEVEL_SPREAD_DB`].
+    Steady { spread_db: f32 },
 }
 
 impl NoVoice {
@@ -196,6 +207,10 @@ impl NoVoice {
                 "no voice (pitch steady to {:.2} semitones, < {:.2}): a tone rather than speech",
                 12.0 * spread,
                 12.0 * MIN_PITCH_SPREAD
+            ),
+            NoVoice::Steady { spread_db } => format!(
+                "no voice (level steady to {spread_db:.2} dB, < {MIN_LEVEL_SPREAD_DB:.2} dB): \
+                 steady noise rather than speech, or speech buried in it"
             ),
         }
     }
@@ -240,6 +255,8 @@ pub struct Scanner {
     top_bands: Vec<usize>,
     /// Where the features' voiced fraction and pitch spread are, if they have them.
     voicing: Option<(usize, usize)>,
+    /// Where the spread of the features' c0 is, and the factor that turns it into dB of level.
+    level_spread: Option<(usize, f32)>,
 }
 
 impl Scanner {
@@ -253,12 +270,16 @@ impl Scanner {
         let names = stat_names(&analysis.features);
         let find = |name: &str| names.iter().position(|n| n == name);
         let voicing = find("voiced_fraction").zip(find("log2_f0_std"));
+        // c0 of the orthonormal DCT is sqrt(n_filters) times the mean natural-log energy.
+        let c0_to_db = 10.0 / std::f32::consts::LN_10 / (analysis.features.n_filters as f32).sqrt();
+        let level_spread = find("lfcc0_std").map(|i| (i, c0_to_db));
         Ok(Self {
             model,
             analysis,
             thresholds,
             top_bands,
             voicing,
+            level_spread,
         })
     }
 
@@ -393,17 +414,18 @@ impl Scanner {
     }
 
     /// Why a segment's statistics say it holds no voice, if they do: noise (voiced in fewer than
-    /// [`MIN_VOICED_FRACTION`] of its speech frames) or a tone (pitch steadier than
-    /// [`MIN_PITCH_SPREAD`]).
+    /// [`MIN_VOICED_FRACTION`] of its speech frames), a tone (pitch steadier than
+    /// [`MIN_PITCH_SPREAD`]) or steady noise (level steadier than [`MIN_LEVEL_SPREAD_DB`]).
     fn no_voice(&self, stats: &[f32]) -> Option<NoVoice> {
-        let (voiced, spread) = self.voicing.map(|(v, p)| (stats[v], stats[p]))?;
-        if voiced < MIN_VOICED_FRACTION {
-            Some(NoVoice::Noise { voiced })
-        } else if spread < MIN_PITCH_SPREAD {
-            Some(NoVoice::Tone { spread })
-        } else {
-            None
+        if let Some((voiced, spread)) = self.voicing.map(|(v, p)| (stats[v], stats[p])) {
+            if voiced < MIN_VOICED_FRACTION {
+                return Some(NoVoice::Noise { voiced });
+            } else if spread < MIN_PITCH_SPREAD {
+                return Some(NoVoice::Tone { spread });
+            }
         }
+        let spread_db = self.level_spread.map(|(i, to_db)| stats[i] * to_db)?;
+        (spread_db < MIN_LEVEL_SPREAD_DB).then_some(NoVoice::Steady { spread_db })
     }
 
     /// Whether any scored segment of `ch` kept nothing above 5 kHz ([`is_band_limited`]).

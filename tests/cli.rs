@@ -170,11 +170,13 @@ fn narrow_band_files_are_never_called_human() {
 
 #[test]
 fn noise_hum_and_tones_are_not_scored_as_voices() {
-    // 10 s of white noise, of a 50 Hz mains hum with its third harmonic and of a DTMF digit
-    // (697 + 1209 Hz), at about -30 to -20 dBFS: loud enough for the energy-based speech
-    // detector; the first two are never voiced, the tone is voiced at one steady pitch. Before
-    // such segments were left out, model 1.13.0 called this noise `synthetic` (0.78), and a hum
-    // and a DTMF digit made by sox too (0.92, 0.84).
+    // 10 s of white noise, of a 50 Hz mains hum with its third harmonic, of a DTMF digit
+    // (697 + 1209 Hz) and of brown noise, at about -30 to -20 dBFS: loud enough for the
+    // energy-based speech detector; the first two are never voiced, the tone is voiced at one
+    // steady pitch, the brown noise is voiced often enough but keeps one level. Before such
+    // segments were left out, model 1.13.0 called this noise `synthetic` (0.78), and a hum and a
+    // DTMF digit made by sox too (0.92, 0.84); model 1.14.0 scores this brown noise 0.64
+    // (`inconclusive`) without the level test.
     let dir = tempfile::tempdir().unwrap();
     let mut state = 0x2545_f491_u32;
     let mut uniform = move || {
@@ -198,7 +200,20 @@ fn noise_hum_and_tones_are_not_scored_as_voices() {
                 + (std::f32::consts::TAU * 1209.0 * t).sin())
         })
         .collect();
-    let paths: Vec<_> = [("noise.wav", noise), ("hum.wav", hum), ("dtmf.wav", dtmf)]
+    let mut last = 0.0;
+    let brown: Vec<f32> = (0..160_000)
+        .map(|_| {
+            last = 0.995 * last + 0.01 * uniform();
+            last
+        })
+        .collect();
+    let files = [
+        ("noise.wav", noise),
+        ("hum.wav", hum),
+        ("dtmf.wav", dtmf),
+        ("brown.wav", brown),
+    ];
+    let paths: Vec<_> = files
         .iter()
         .map(|(name, x)| {
             let path = dir.path().join(name);
@@ -209,7 +224,7 @@ fn noise_hum_and_tones_are_not_scored_as_voices() {
 
     let run = scan(&paths.iter().map(|p| s(p)).collect::<Vec<_>>());
     assert_eq!(run.code, 0, "{}", run.stderr);
-    for name in ["noise.wav", "hum.wav", "dtmf.wav"] {
+    for (name, _) in &files {
         let r = run.get(name);
         assert!(
             r["speech_s"].as_f64().unwrap() > 5.0,
@@ -229,6 +244,10 @@ fn noise_hum_and_tones_are_not_scored_as_voices() {
     }
     let tone = run.get("dtmf.wav")["segments"][0]["note"].as_str().unwrap();
     assert!(tone.contains("a tone rather than speech"), "{tone}");
+    let steady = run.get("brown.wav")["segments"][0]["note"]
+        .as_str()
+        .unwrap();
+    assert!(steady.contains("level steady"), "{steady}");
 }
 
 #[test]
