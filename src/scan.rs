@@ -18,7 +18,9 @@ use crate::model::logistic::sigmoid;
 use crate::model::{Model, hex};
 use crate::pipeline::{AnalysisConfig, ChannelAnalysis, FileAnalysis, analyze_file};
 use crate::report::{ChannelReport, FileReport, ModelId, SegmentReport, Settings};
-use crate::segment::{BAND_LIMITED_EDGE_HZ, band_means_above, is_band_limited, stat_names};
+use crate::segment::{
+    BAND_LIMITED_EDGE_HZ, SegmentFeatures, band_means_above, is_band_limited, stat_names,
+};
 
 /// Verdict of a file or channel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -173,6 +175,16 @@ const MIN_VOICED_FRACTION: f32 = 0.15;
 /// digit (697 + 1209 Hz) read 0.00002 and scored 0.91 and 0.84 (`synthetic`); the corpus's
 /// speech segments read at least 0.066 (0.8 semitones), its codec copies at least 0.097.
 const MIN_PITCH_SPREAD: f32 = 0.01;
+/// A segment half of whose speech frames lie within this many dB of one energy (their
+/// interquartile range) is not scored either: a tone that starts and stops (a ring-back tone's
+/// cadence) keeps one level, but its onsets and its pitch tracker's errors there slip past
+/// [`MIN_PITCH_SPREAD`] and [`MIN_LEVEL_SPREAD_DB`]. A 425 Hz ring-back tone (1 s on, 4 s off),
+/// the American one (440 + 480 Hz, 2 s on, 4 s off) and a 200-2,000 Hz sweep read 0-0.06 dB and
+/// scored 0.75-0.92 (`synthetic`); the corpus's speech segments read at least 2.0 dB, speech
+/// under white noise at 5 dB or pink or brown noise at 0 dB SNR at least 1.0 dB. The British
+/// ring-back tone (400 + 450 Hz) reads 1.06 dB: its 50 Hz beat is not a whole number of 25 ms
+/// frames, so its frame energies swing, and it still scores (model card, "Known limits").
+const MIN_LEVEL_IQR_DB: f32 = 0.75;
 /// A segment whose speech frames keep one level to within this (standard deviation of their
 /// mean log filterbank energy, dB) is not scored either: speech rises and falls with its
 /// syllables, steady noise does not. Brown noise, rumble and the pink noise the voicing test
@@ -189,6 +201,8 @@ enum NoVoice {
     Noise { voiced: f32 },
     /// Pitch spread (log2 F0) under [`MIN_PITCH_SPREAD`].
     Tone { spread: f32 },
+    /// Interquartile range of the frame energies (dB) under [`MIN_LEVEL_IQR_DB`].
+    Flat { iqr_db: f32 },
     /// Level spread (dB) under [`MIN_LEVEL_SPREAD_DB`].
     Steady { spread_db: f32 },
 }
@@ -207,6 +221,10 @@ impl NoVoice {
                 "no voice (pitch steady to {:.2} semitones, < {:.2}): a tone rather than speech",
                 12.0 * spread,
                 12.0 * MIN_PITCH_SPREAD
+            ),
+            NoVoice::Flat { iqr_db } => format!(
+                "no voice (half its speech frames within {iqr_db:.2} dB of one level, < \
+                 {MIN_LEVEL_IQR_DB:.2} dB): a tone rather than speech"
             ),
             NoVoice::Steady { spread_db } => format!(
                 "no voice (level steady to {spread_db:.2} dB, < {MIN_LEVEL_SPREAD_DB:.2} dB): \
@@ -337,8 +355,7 @@ impl Scanner {
             .channels
             .iter()
             .flat_map(|c| &c.segments)
-            .filter_map(|s| s.stats.as_deref())
-            .any(|stats| self.no_voice(stats).is_some());
+            .any(|s| self.no_voice(s).is_some());
         let too_short = (verdict == Verdict::NotApplicable).then(|| {
             let but_noise = if noise {
                 ", once segments of noise or tones rather than a voice are left out"
@@ -413,16 +430,21 @@ impl Scanner {
         }
     }
 
-    /// Why a segment's statistics say it holds no voice, if they do: noise (voiced in fewer than
+    /// Why a scored segment holds no voice, if it does: noise (voiced in fewer than
     /// [`MIN_VOICED_FRACTION`] of its speech frames), a tone (pitch steadier than
-    /// [`MIN_PITCH_SPREAD`]) or steady noise (level steadier than [`MIN_LEVEL_SPREAD_DB`]).
-    fn no_voice(&self, stats: &[f32]) -> Option<NoVoice> {
+    /// [`MIN_PITCH_SPREAD`], or level steadier than [`MIN_LEVEL_IQR_DB`]) or steady noise
+    /// (level steadier than [`MIN_LEVEL_SPREAD_DB`]).
+    fn no_voice(&self, segment: &SegmentFeatures) -> Option<NoVoice> {
+        let stats = segment.stats.as_deref()?;
         if let Some((voiced, spread)) = self.voicing.map(|(v, p)| (stats[v], stats[p])) {
             if voiced < MIN_VOICED_FRACTION {
                 return Some(NoVoice::Noise { voiced });
             } else if spread < MIN_PITCH_SPREAD {
                 return Some(NoVoice::Tone { spread });
             }
+        }
+        if let Some(iqr_db) = segment.level_iqr_db.filter(|&d| d < MIN_LEVEL_IQR_DB) {
+            return Some(NoVoice::Flat { iqr_db });
         }
         let spread_db = self.level_spread.map(|(i, to_db)| stats[i] * to_db)?;
         (spread_db < MIN_LEVEL_SPREAD_DB).then_some(NoVoice::Steady { spread_db })
@@ -432,8 +454,8 @@ impl Scanner {
     fn band_limited(&self, ch: &ChannelAnalysis) -> bool {
         ch.segments
             .iter()
+            .filter(|s| self.no_voice(s).is_none())
             .filter_map(|s| s.stats.as_deref())
-            .filter(|stats| self.no_voice(stats).is_none())
             .any(|stats| is_band_limited(stats, &self.top_bands))
     }
 
@@ -444,7 +466,7 @@ impl Scanner {
             .segments
             .iter()
             .map(|s| {
-                let no_voice = s.stats.as_deref().and_then(|stats| self.no_voice(stats));
+                let no_voice = self.no_voice(s);
                 let (score, note) = match (&s.stats, no_voice) {
                     (Some(_), Some(why)) => (None, Some(why.note())),
                     (Some(stats), None) => {

@@ -79,6 +79,9 @@ pub struct SegmentFeatures {
     pub speech_ratio: f64,
     /// Pooled statistics, or `None` when there is too little speech to score.
     pub stats: Option<Vec<f32>>,
+    /// Interquartile range of the speech frames' energies in dB, present with `stats`: a tone
+    /// keeps one level even when it starts and stops, speech does not.
+    pub level_iqr_db: Option<f32>,
     /// The loud frames' cepstral dynamics ([`frame_dynamics`]) as [`DynamicsMode`] asked, present
     /// with `stats` unless it asked for none.
     pub dynamics: Option<Dynamics>,
@@ -191,6 +194,7 @@ impl Segmenter {
         let speech_s = n_speech as f64 * hop;
         let scored = speech_s >= self.seg.min_speech_s && n_speech >= 2;
         let stats = scored.then(|| pool(local, &mask, &self.feat));
+        let level_iqr_db = scored.then(|| interquartile_range(&energies, &mask));
         let dynamics = match &self.dynamics {
             _ if !scored => None,
             DynamicsMode::Skip => None,
@@ -205,9 +209,26 @@ impl Segmenter {
             speech_s,
             speech_ratio: n_speech as f64 / local.len() as f64,
             stats,
+            level_iqr_db,
             dynamics,
         });
     }
+}
+
+/// The spread between the first and third quartiles of `values` where `mask` is set (0 when
+/// none is).
+fn interquartile_range(values: &[f32], mask: &[bool]) -> f32 {
+    let mut kept: Vec<f32> = values
+        .iter()
+        .zip(mask)
+        .filter_map(|(&v, &m)| m.then_some(v))
+        .collect();
+    if kept.is_empty() {
+        return 0.0;
+    }
+    kept.sort_by(f32::total_cmp);
+    let at = |p: f64| kept[((kept.len() - 1) as f64 * p).round() as usize];
+    at(0.75) - at(0.25)
 }
 
 /// Names of the pooled statistics, in order (documents the model's weights).
@@ -490,6 +511,15 @@ mod tests {
             s.push(frame(e, feat.frame_dim()));
         }
         s.finish(energies.len() as f64 * feat.hop_s())
+    }
+
+    #[test]
+    fn interquartile_range_looks_at_masked_values_only() {
+        let values = [0.0, 10.0, 1.0, 2.0, 3.0, 4.0, -50.0];
+        let mask = [true, false, true, true, true, true, false];
+        // Kept 0..=4: quartiles at positions 1 and 3 of five.
+        assert_eq!(interquartile_range(&values, &mask), 2.0);
+        assert_eq!(interquartile_range(&values, &[false; 7]), 0.0);
     }
 
     #[test]
