@@ -18,9 +18,7 @@ use crate::model::logistic::sigmoid;
 use crate::model::{Model, hex};
 use crate::pipeline::{AnalysisConfig, ChannelAnalysis, FileAnalysis, analyze_file};
 use crate::report::{ChannelReport, FileReport, ModelId, SegmentReport, Settings};
-use crate::segment::{
-    BAND_LIMITED_EDGE_HZ, SegmentFeatures, band_means_above, is_band_limited, stat_names,
-};
+use crate::segment::{BAND_LIMITED_FLOOR_DB, SegmentFeatures, stat_names};
 
 /// Verdict of a file or channel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -151,7 +149,7 @@ fn narrow_band(info: &AudioInfo) -> Option<String> {
 }
 
 /// A note when a channel of audio stored above 8 kHz is band-limited as a call is (a segment
-/// with nothing above 5 kHz, [`is_band_limited`]) and scored low enough for `human`: the reason
+/// with nothing above 5 kHz, [`Scanner::band_limited`]) and scored low enough for `human`: the reason
 /// of [`narrow_band`] holds whatever rate the call was stored at.
 fn stored_call(sample_rate: u32) -> String {
     format!(
@@ -269,8 +267,6 @@ pub struct Scanner {
     pub analysis: AnalysisConfig,
     /// Verdict thresholds.
     pub thresholds: Thresholds,
-    /// Where the features' band means above 5 kHz are ([`band_means_above`]).
-    top_bands: Vec<usize>,
     /// Where the features' voiced fraction and pitch spread are, if they have them.
     voicing: Option<(usize, usize)>,
     /// Where the spread of the features' c0 is, and the factor that turns it into dB of level.
@@ -284,7 +280,6 @@ impl Scanner {
         analysis.features = model.file.features.clone();
         analysis.dynamics = model.dynamics_mode();
         analysis.segments.validate(analysis.features.hop_s())?;
-        let top_bands = band_means_above(&analysis.features, BAND_LIMITED_EDGE_HZ);
         let names = stat_names(&analysis.features);
         let find = |name: &str| names.iter().position(|n| n == name);
         let voicing = find("voiced_fraction").zip(find("log2_f0_std"));
@@ -295,7 +290,6 @@ impl Scanner {
             model,
             analysis,
             thresholds,
-            top_bands,
             voicing,
             level_spread,
         })
@@ -450,13 +444,14 @@ impl Scanner {
         (spread_db < MIN_LEVEL_SPREAD_DB).then_some(NoVoice::Steady { spread_db })
     }
 
-    /// Whether any scored segment of `ch` kept nothing above 5 kHz ([`is_band_limited`]).
+    /// Whether any scored segment of `ch` kept nothing above 5 kHz: its top bands' energy
+    /// ([`crate::segment::top_band_db`]) under [`BAND_LIMITED_FLOOR_DB`].
     fn band_limited(&self, ch: &ChannelAnalysis) -> bool {
         ch.segments
             .iter()
             .filter(|s| self.no_voice(s).is_none())
-            .filter_map(|s| s.stats.as_deref())
-            .any(|stats| is_band_limited(stats, &self.top_bands))
+            .filter_map(|s| s.top_band_db)
+            .any(|db| db < BAND_LIMITED_FLOOR_DB)
     }
 
     fn score_channel(&self, ch: &ChannelAnalysis, withheld: Withheld) -> ChannelReport {
