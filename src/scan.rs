@@ -149,8 +149,8 @@ fn narrow_band(info: &AudioInfo) -> Option<String> {
 }
 
 /// A note when a channel of audio stored above 8 kHz is band-limited as a call is (a segment
-/// with nothing above 5 kHz, [`Scanner::band_limited`]) and scored low enough for `human`: the reason
-/// of [`narrow_band`] holds whatever rate the call was stored at.
+/// with nothing above 5 kHz, [`Scanner::band_limited`]) and scored low enough for `human`: the
+/// reason of [`narrow_band`] holds whatever rate the call was stored at.
 fn stored_call(sample_rate: u32) -> String {
     format!(
         "nothing above 5 kHz, as through a telephone line, though stored at {sample_rate} Hz: \
