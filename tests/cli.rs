@@ -188,20 +188,21 @@ fn noise_hum_and_tones_are_not_scored_as_voices() {
         state as f32 / u32::MAX as f32 - 0.5
     };
     let noise: Vec<f32> = (0..160_000).map(|_| 0.11 * uniform()).collect();
-    let hum: Vec<f32> = (0..160_000)
-        .map(|i| {
-            let t = i as f32 / 16_000.0;
-            0.03 * ((std::f32::consts::TAU * 50.0 * t).sin()
-                + (std::f32::consts::TAU * 150.0 * t).sin())
-        })
-        .collect();
-    let dtmf: Vec<f32> = (0..160_000)
-        .map(|i| {
-            let t = i as f32 / 16_000.0;
-            0.05 * ((std::f32::consts::TAU * 697.0 * t).sin()
-                + (std::f32::consts::TAU * 1209.0 * t).sin())
-        })
-        .collect();
+    // 10 s of `amplitude` times the sum of sines at `hz`, where `on(t)` holds.
+    let tones = |amplitude: f32, hz: &[f32], on: fn(f32) -> bool| -> Vec<f32> {
+        (0..160_000)
+            .map(|i| {
+                let t = i as f32 / 16_000.0;
+                let sum: f32 = hz
+                    .iter()
+                    .map(|f| (std::f32::consts::TAU * f * t).sin())
+                    .sum();
+                if on(t) { amplitude * sum } else { 0.0 }
+            })
+            .collect()
+    };
+    let hum = tones(0.03, &[50.0, 150.0], |_| true);
+    let dtmf = tones(0.05, &[697.0, 1209.0], |_| true);
     let mut last = 0.0;
     let brown: Vec<f32> = (0..160_000)
         .map(|_| {
@@ -209,17 +210,7 @@ fn noise_hum_and_tones_are_not_scored_as_voices() {
             last
         })
         .collect();
-    let ringback: Vec<f32> = (0..160_000)
-        .map(|i| {
-            let t = i as f32 / 16_000.0;
-            let on = (t % 4.0) < 2.0;
-            if on {
-                0.1 * (std::f32::consts::TAU * 425.0 * t).sin()
-            } else {
-                0.0
-            }
-        })
-        .collect();
+    let ringback = tones(0.1, &[425.0], |t| (t % 4.0) < 2.0);
     let files = [
         ("noise.wav", noise),
         ("hum.wav", hum),
