@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
-"""How lossy coding, echoes and microphone colour move the shipped model's scores (the model
-card's "Lossy coding" figures).
+"""How lossy coding, echoes, microphone colour and level processing move the shipped model's
+scores (the model card's "Lossy coding" figures).
 
 Takes N real and N synthetic clips spread evenly over the corpus manifest, codes each with ffmpeg
-at eight telephone and low-bitrate settings and passes it through three of ffmpeg's filters
-(echoes, a bright and a dull microphone), scans the originals and the copies with voxguard
+at eight telephone and low-bitrate settings and passes it through six of ffmpeg's filters
+(echoes, a bright and a dull microphone, a compressor, an automatic gain control, clipping), scans the originals and the copies with voxguard
 (which decodes them all, GSM 06.10 included), and prints per setting and class the score shift
 against the original and the shares scored < 0.3 (`human`) and >= 0.7 (`synthetic`). The clips
 are training clips of the shipped model, so this measures invariance to the codec, not
@@ -39,6 +39,12 @@ SETTINGS = {
     # above 3 kHz).
     "bright mic": ("flac", ["-af", "highpass=f=200,equalizer=f=3000:t=o:w=1:g=8"]),
     "dull mic": ("flac", ["-af", "treble=g=-8:f=3000"]),
+    # What call recorders and phones do to the level: a compressor (4:1 above -30 dB), an
+    # automatic gain control that evens out the level over about half a second, and clipping
+    # (12 dB of gain into 16-bit samples).
+    "compressor": ("flac", ["-af", "acompressor=threshold=-30dB:ratio=4:attack=5:release=100"]),
+    "agc (dynaudnorm)": ("flac", ["-af", "dynaudnorm=f=100:g=5"]),
+    "clipped (+12 dB)": ("wav", ["-af", "volume=12dB", "-c:a", "pcm_s16le"]),
 }
 
 
