@@ -3,7 +3,7 @@
 scores (the model card's "Lossy coding" figures).
 
 Takes N real and N synthetic clips spread evenly over the corpus manifest, codes each with ffmpeg
-at eight telephone and low-bitrate settings and passes it through six of ffmpeg's filters
+at nine telephone and low-bitrate settings and passes it through six of ffmpeg's filters
 (echoes, a bright and a dull microphone, a compressor, an automatic gain control, clipping), scans the originals and the copies with voxguard
 (which decodes them all, GSM 06.10 included), and prints per setting and class the score shift
 against the original and the shares scored < 0.3 (`human`) and >= 0.7 (`synthetic`). The clips
@@ -27,6 +27,7 @@ SETTINGS = {
     "mp3 32 kbit/s, 8 kHz": ("mp3", ["-ar", "8000", "-b:a", "32k"]),
     "gsm 13 kbit/s, 8 kHz": ("wav", ["-ar", "8000", "-c:a", "libgsm_ms"]),
     "g.711 mu-law, 8 kHz": ("wav", ["-ar", "8000", "-c:a", "pcm_mulaw"]),
+    "g.711 a-law, 8 kHz": ("wav", ["-ar", "8000", "-c:a", "pcm_alaw"]),
     "mp3 64 kbit/s": ("mp3", ["-b:a", "64k"]),
     "aac 32 kbit/s": ("m4a", ["-c:a", "aac", "-b:a", "32k"]),
     "vorbis q0": ("ogg", ["-c:a", "libvorbis", "-q:a", "0"]),
