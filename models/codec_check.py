@@ -3,12 +3,12 @@
 scores (the model card's "Lossy coding" figures).
 
 Takes N real and N synthetic clips spread evenly over the corpus manifest, codes each with ffmpeg
-at nine telephone and low-bitrate settings and passes it through six of ffmpeg's filters
-(echoes, a bright and a dull microphone, a compressor, an automatic gain control, clipping), scans the originals and the copies with voxguard
-(which decodes them all, GSM 06.10 included), and prints per setting and class the score shift
-against the original and the shares scored < 0.3 (`human`) and >= 0.7 (`synthetic`). The clips
-are training clips of the shipped model, so this measures invariance to the codec, not
-generalisation.
+at nine telephone and low-bitrate settings and passes it through six of ffmpeg's filters (echoes,
+a bright and a dull microphone, a compressor, an automatic gain control, clipping), scans the
+originals and the copies with voxguard (which decodes them all, GSM 06.10 included), and prints
+per setting and class the score shift against the original and the shares scored < 0.3 (`human`)
+and >= 0.7 (`synthetic`). The clips are training clips of the shipped model, so this measures
+invariance to the codec, not generalisation.
 
 Usage:  python3 models/codec_check.py VOXGUARD_BINARY [MANIFEST] [N] [MODEL]
         (defaults: ../shared/corpus/manifest.csv, 40, the binary's built-in model)
