@@ -264,12 +264,14 @@ pub fn stat_names(feat: &FeatureConfig) -> Vec<String> {
         .map(String::from),
     );
     names.extend((0..LTAS_BANDS).map(|i| format!("ltas_fine_std_band{i}")));
+    names.push("pulse_shape_stability_mean".into());
+    names.push("pulse_shape_stability_std".into());
     names
 }
 
 /// Which pooled statistics the one-class model of real speech reads: how the speech moves
-/// (cepstral deltas, band-energy spread, flatness, voicing, F0, harmonic phase, LTAS fine
-/// structure), not the spectral envelope. The envelope's means (LFCC and relative band
+/// (cepstral deltas, band-energy spread, flatness, voicing, F0, harmonic phase and the pulse
+/// shape's stability, LTAS fine structure), not the spectral envelope. The envelope's means (LFCC and relative band
 /// energies) describe the voice, the room and the channel more than how the speech was made, so
 /// a Gaussian of them flags unfamiliar speakers as much as synthetic speech; the spread of the
 /// static LFCCs is what low-rate codecs inflate most (model card, "Changes in 1.10.0").
@@ -402,6 +404,7 @@ pub fn pool(frames: &[FrameFeatures], mask: &[bool], feat: &FeatureConfig) -> Ve
     out.extend(f0_dynamics(frames, &voiced, flat + 2));
     out.extend(voiced_mean_std(frames, &voiced, flat + 3));
     out.extend(ltas_fine_structure(frames, &idx));
+    out.extend(pulse_shape_stability(frames, &voiced));
     out
 }
 
@@ -494,6 +497,22 @@ fn voiced_mean_std(frames: &[FrameFeatures], voiced: &[usize], col: usize) -> [f
     [m, s]
 }
 
+/// Mean and standard deviation, over pairs of adjacent voiced frames, of how similar their
+/// pulse shapes are ([`PulseShape::similarity`](crate::features::harmonic_phase::PulseShape::similarity)); 0 and 0 when fewer than three pairs compare.
+/// Speech moves its pulse shape slowly; phase drawn or rebuilt frame by frame does not.
+fn pulse_shape_stability(frames: &[FrameFeatures], voiced: &[usize]) -> [f32; 2] {
+    let similarities: Vec<f32> = voiced
+        .windows(2)
+        .filter(|w| w[1] == w[0] + 1)
+        .filter_map(|w| frames[w[0]].pulse.similarity(&frames[w[1]].pulse))
+        .collect();
+    if similarities.len() < 3 {
+        return [0.0, 0.0];
+    }
+    let (m, s) = mean_std(similarities.into_iter());
+    [m, s]
+}
+
 /// Standard deviation, per band, of the long-term average spectrum (dB, speech frames) minus its
 /// moving-average envelope: periodic peaks left by upsampling layers raise it.
 fn ltas_fine_structure(frames: &[FrameFeatures], idx: &[usize]) -> [f32; LTAS_BANDS] {
@@ -524,12 +543,14 @@ fn ltas_fine_structure(frames: &[FrameFeatures], idx: &[usize]) -> [f32; LTAS_BA
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::features::harmonic_phase::PulseShape;
 
     fn frame(energy_db: f32, dim: usize) -> FrameFeatures {
         FrameFeatures {
             energy_db,
             values: (0..dim).map(|i| i as f32 + energy_db / 100.0).collect(),
             log_power: (0..257).map(|k| (k % 7) as f32).collect(),
+            pulse: PulseShape::NONE,
         }
     }
 
@@ -548,6 +569,36 @@ mod tests {
             s.push(frame(e, feat.frame_dim()));
         }
         s.finish(energies.len() as f64 * feat.hop_s())
+    }
+
+    #[test]
+    fn pulse_stability_pairs_adjacent_voiced_frames_only() {
+        use realfft::num_complex::Complex;
+        use std::f32::consts::{FRAC_PI_2, PI};
+        let shape = |angle: f32| PulseShape {
+            first: 4,
+            second_differences: [Complex::from_polar(1.0, angle); 4],
+        };
+        let with = |pulse: PulseShape| FrameFeatures {
+            pulse,
+            ..frame(-20.0, 4)
+        };
+        // Frames 0-3 keep one shape, frame 5 turns it by a right angle (cos 0), frame 7 by pi.
+        let frames: Vec<FrameFeatures> = [0.0, 0.0, 0.0, 0.0, 0.0, FRAC_PI_2, 0.0, PI]
+            .iter()
+            .map(|&a| with(shape(a)))
+            .collect();
+        let [m, s] = pulse_shape_stability(&frames, &[0, 1, 2, 3]);
+        assert!((m - 1.0).abs() < 1e-6 && s.abs() < 1e-6, "{m} {s}");
+        // 3->5 and 5->7 are not adjacent: only 0-1, 1-2, 2-3 and 4-5 pair.
+        let [m, s] = pulse_shape_stability(&frames, &[0, 1, 2, 3, 5, 7]);
+        assert!((m - 1.0).abs() < 1e-6, "{m} {s}");
+        let [m, _] = pulse_shape_stability(&frames, &[3, 4, 5, 6, 7]);
+        // Pairs 3-4 (1), 4-5 (0), 5-6 (0), 6-7 (-1).
+        assert!(m.abs() < 1e-3, "{m}");
+        assert_eq!(pulse_shape_stability(&frames, &[0, 1, 2]), [0.0, 0.0]);
+        let none: Vec<FrameFeatures> = (0..8).map(|_| frame(-20.0, 4)).collect();
+        assert_eq!(pulse_shape_stability(&none, &[0, 1, 2, 3, 4]), [0.0, 0.0]);
     }
 
     #[test]
@@ -613,6 +664,7 @@ mod tests {
                 energy_db,
                 values,
                 log_power: Vec::new(),
+                pulse: PulseShape::NONE,
             }
         };
         let frames = [
@@ -664,6 +716,7 @@ mod tests {
                     })
                     .collect(),
                 log_power: Vec::new(),
+                pulse: PulseShape::NONE,
             })
             .collect();
         let d = frame_dynamics(&frames, &feat);

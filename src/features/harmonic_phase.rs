@@ -5,8 +5,56 @@
 //! the next. Waveforms rebuilt from magnitudes or with a synthetic excitation scatter it. The
 //! second difference cancels the frame's time offset (linear phase) and any constant phase, so
 //! the feature does not depend on where the frame falls on the pulse train.
+//!
+//! The same second differences, taken at fixed harmonic numbers, also say how the pulse shape
+//! moves from one frame to the next ([`HarmonicPhase::shape`]): in speech it changes slowly with
+//! the glottis and the vocal tract, while vocoders that draw or rebuild phase frame by frame let
+//! it jump.
 
 use realfft::num_complex::Complex;
+
+/// Harmonic triplets in a frame's [`PulseShape`].
+pub const SHAPE_TRIPLETS: usize = 4;
+
+/// The lowest harmonic of a [`PulseShape`]'s first triplet is the first at or above this
+/// frequency, so that the harmonics compared survive a telephone channel (300–3,400 Hz).
+const SHAPE_LOW_HZ: f32 = 350.0;
+
+/// Second phase differences `e^{i(φ[h+1] - 2φ[h] + φ[h-1])}` of [`SHAPE_TRIPLETS`] consecutive
+/// harmonic triplets of one voiced frame, for comparing with the next frame.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PulseShape {
+    /// Harmonic number at the centre of the first triplet (0 when the pitch is unusable): two
+    /// frames are comparable when it is the same.
+    pub first: usize,
+    /// One unit phasor per triplet, 0 where a harmonic of it is weak or above the band.
+    pub second_differences: [Complex<f32>; SHAPE_TRIPLETS],
+}
+
+impl PulseShape {
+    /// No comparable shape (unvoiced frame, unusable pitch).
+    pub const NONE: Self = Self {
+        first: 0,
+        second_differences: [Complex::new(0.0, 0.0); SHAPE_TRIPLETS],
+    };
+
+    /// Mean cosine of the change of each triplet's second difference from `self` to `next`
+    /// (1 for an unchanged shape, about 0 for unrelated ones), over the triplets measured in
+    /// both; `None` when the two frames share no triplet.
+    pub fn similarity(&self, next: &Self) -> Option<f32> {
+        if self.first == 0 || self.first != next.first {
+            return None;
+        }
+        let (mut sum, mut count) = (0.0f32, 0usize);
+        for (a, b) in self.second_differences.iter().zip(&next.second_differences) {
+            if a.norm_sqr() > 0.5 && b.norm_sqr() > 0.5 {
+                sum += (a * b.conj()).re;
+                count += 1;
+            }
+        }
+        (count > 0).then(|| sum / count as f32)
+    }
+}
 
 /// Measures how coherent the second phase difference across harmonics is within a band.
 #[derive(Clone)]
@@ -42,22 +90,11 @@ impl HarmonicPhase {
     /// differences give 1. Harmonics more than 30 dB below the frame's strongest bin are skipped;
     /// fewer than two usable triplets give 0.
     pub fn coherence(&self, spectrum: &[Complex<f32>], power: &[f32], f0_hz: f32) -> f32 {
-        let n = spectrum.len().min(self.centre.len());
-        if f0_hz.is_nan() || f0_hz < 2.0 * self.bin_hz || n < 3 {
+        let Some(peak) = self.harmonic_phasors(spectrum, power, f0_hz) else {
             return 0.0;
-        }
-        let floor = power[..n].iter().copied().fold(0.0f32, f32::max) * 1e-3;
+        };
         let first = (self.lo_hz / f0_hz).ceil().max(1.0) as usize;
         let last = (self.hi_hz / f0_hz).floor() as usize;
-        let peak = |h: usize| -> Option<Complex<f32>> {
-            let k = (h as f32 * f0_hz / self.bin_hz).round() as usize;
-            let k = (k.saturating_sub(1)..=(k + 1).min(n - 1))
-                .max_by(|&a, &b| power[a].total_cmp(&power[b]))?;
-            (power[k] > floor).then(|| {
-                let z = spectrum[k] * self.centre[k];
-                z / z.norm()
-            })
-        };
         let harmonics: Vec<Option<Complex<f32>>> = (first..=last).map(peak).collect();
         let (mut sum, mut count) = (Complex::new(0.0f32, 0.0), 0usize);
         for w in harmonics.windows(3) {
@@ -71,6 +108,57 @@ impl HarmonicPhase {
         }
         let n = count as f32;
         (sum.norm_sqr() - n) / (n * (n - 1.0))
+    }
+
+    /// The frame's [`PulseShape`]: the second differences of the [`SHAPE_TRIPLETS`] triplets
+    /// whose first starts at the first harmonic of `f0_hz` at or above 350 Hz, up to the band's
+    /// top. Harmonics are read as in [`Self::coherence`].
+    pub fn shape(&self, spectrum: &[Complex<f32>], power: &[f32], f0_hz: f32) -> PulseShape {
+        let Some(peak) = self.harmonic_phasors(spectrum, power, f0_hz) else {
+            return PulseShape::NONE;
+        };
+        let first = (SHAPE_LOW_HZ / f0_hz).ceil().max(1.0) as usize + 1;
+        let mut shape = PulseShape {
+            first,
+            ..PulseShape::NONE
+        };
+        for (j, d) in shape.second_differences.iter_mut().enumerate() {
+            let h = first + j;
+            if (h + 1) as f32 * f0_hz > self.hi_hz {
+                break;
+            }
+            if let (Some(a), Some(b), Some(c)) = (peak(h - 1), peak(h), peak(h + 1)) {
+                let z = a * c * (b.conj() * b.conj());
+                *d = z / z.norm();
+            }
+        }
+        shape
+    }
+
+    /// A function from harmonic number to the unit phasor of that harmonic's peak (the strongest
+    /// of the three bins nearest `h · f0_hz`, referred to the window centre), `None` for a
+    /// harmonic more than 30 dB below the frame's strongest bin; `None` altogether when the
+    /// pitch is unusable.
+    fn harmonic_phasors<'a>(
+        &'a self,
+        spectrum: &'a [Complex<f32>],
+        power: &'a [f32],
+        f0_hz: f32,
+    ) -> Option<impl Fn(usize) -> Option<Complex<f32>> + 'a> {
+        let n = spectrum.len().min(self.centre.len());
+        if f0_hz.is_nan() || f0_hz < 2.0 * self.bin_hz || n < 3 {
+            return None;
+        }
+        let floor = power[..n].iter().copied().fold(0.0f32, f32::max) * 1e-3;
+        Some(move |h: usize| {
+            let k = (h as f32 * f0_hz / self.bin_hz).round() as usize;
+            let k = (k.saturating_sub(1)..=(k + 1).min(n - 1))
+                .max_by(|&a, &b| power[a].total_cmp(&power[b]))?;
+            (power[k] > floor).then(|| {
+                let z = spectrum[k] * self.centre[k];
+                z / z.norm()
+            })
+        })
     }
 }
 
@@ -124,6 +212,84 @@ mod tests {
             .collect();
         let c = coherence_of(&harmonic(200.0, 0, |h| phases[h]), 200.0);
         assert!(c < 0.3, "{c}");
+    }
+
+    fn shape_of(x: &[f32], f0: f32) -> PulseShape {
+        let cfg = StftConfig {
+            n_fft: 512,
+            win_len: 400,
+            hop: 160,
+        };
+        let mut t = FrameTransform::new(cfg).unwrap();
+        let hp = HarmonicPhase::new(512, 400, SR, 300.0, 3400.0);
+        let f = t.frame(&x[..400]);
+        hp.shape(f.spectrum, f.power, f0)
+    }
+
+    #[test]
+    fn a_steady_pulse_keeps_its_shape_from_frame_to_frame() {
+        let phase = |h: usize| 0.3 * (h * h) as f32;
+        let a = shape_of(&harmonic(160.0, 0, phase), 160.0);
+        let b = shape_of(&harmonic(160.0, 160, phase), 160.0);
+        // First triplet's lowest harmonic is the first at or above 350 Hz (480 Hz), centre 4.
+        assert_eq!(a.first, 4);
+        assert!(
+            a.second_differences
+                .iter()
+                .all(|d| (d.norm() - 1.0).abs() < 1e-4)
+        );
+        let s = a.similarity(&b).unwrap();
+        assert!(s > 0.95, "{s}");
+    }
+
+    #[test]
+    fn phases_drawn_afresh_each_frame_do_not() {
+        let mut rng = Pcg64::seed_from_u64(7);
+        let mut draw = || -> Vec<f32> {
+            (0..64)
+                .map(|_| rng.random_range(0.0..std::f32::consts::TAU))
+                .collect()
+        };
+        let mut sims = Vec::new();
+        for _ in 0..20 {
+            let (p, q) = (draw(), draw());
+            let a = shape_of(&harmonic(160.0, 0, |h| p[h]), 160.0);
+            let b = shape_of(&harmonic(160.0, 160, |h| q[h]), 160.0);
+            sims.push(a.similarity(&b).unwrap());
+        }
+        let mean = sims.iter().sum::<f32>() / sims.len() as f32;
+        assert!(mean.abs() < 0.25, "{mean}");
+    }
+
+    #[test]
+    fn the_shape_survives_losing_the_harmonics_under_350_hz() {
+        // A telephone channel removes what lies below 300 Hz; the triplets start above 350 Hz.
+        let phase = |h: usize| 0.3 * (h * h) as f32;
+        let full = harmonic(120.0, 0, phase);
+        let n_h = (7_000.0 / 120.0) as usize;
+        let band: Vec<f32> = (0..400)
+            .map(|i| {
+                let t = i as f32 / SR;
+                (3..=n_h)
+                    .map(|h| (2.0 * std::f32::consts::PI * h as f32 * 120.0 * t + phase(h)).cos())
+                    .sum()
+            })
+            .collect();
+        let (a, b) = (shape_of(&full, 120.0), shape_of(&band, 120.0));
+        assert_eq!((a.first, b.first), (4, 4));
+        let s = a.similarity(&b).unwrap();
+        assert!(s > 0.95, "{s}");
+    }
+
+    #[test]
+    fn shapes_compare_only_at_the_same_harmonics() {
+        let phase = |_| 0.0;
+        let a = shape_of(&harmonic(160.0, 0, phase), 160.0);
+        let b = shape_of(&harmonic(100.0, 0, phase), 100.0);
+        assert_ne!(a.first, b.first);
+        assert_eq!(a.similarity(&b), None);
+        assert_eq!(PulseShape::NONE.similarity(&PulseShape::NONE), None);
+        assert_eq!(shape_of(&[0.0; 400], 160.0).similarity(&a), None);
     }
 
     #[test]

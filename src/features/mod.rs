@@ -3,7 +3,9 @@
 //! Each 10 ms frame yields its energy (for speech activity), its log power spectrum (for the
 //! long-term average spectrum) and a vector of
 //! `[LFCC c0..c(n_ceps-1), log sub-band energy relative to the frame total (dB) x n_bands,
-//! spectral flatness (dB), voicing (0..1), log2 F0, harmonic phase coherence]`.
+//! spectral flatness (dB), voicing (0..1), log2 F0, harmonic phase coherence]`, plus, in voiced
+//! frames, the phase shape of the pulse across harmonics (compared from frame to frame when
+//! pooled).
 //! Level and DC are removed before analysis, so loudness and offsets carry no signal: everything
 //! but c0 and the energy is gain-invariant.
 
@@ -24,7 +26,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use cepstrum::{Dct, log_floor, power_floor};
 use filterbank::Filterbank;
-use harmonic_phase::HarmonicPhase;
+use harmonic_phase::{HarmonicPhase, PulseShape};
 use pitch::Pitch;
 use stft::{FrameTransform, StftConfig, hann};
 
@@ -120,6 +122,9 @@ pub struct FrameFeatures {
     pub values: Vec<f32>,
     /// Power spectrum in dB over [`FeatureConfig::analysed_bins`].
     pub log_power: Vec<f32>,
+    /// Phase shape of the pulse across harmonics in a voiced frame ([`PulseShape::NONE`] in
+    /// others).
+    pub pulse: PulseShape,
 }
 
 /// Frames whose voicing is above this count as voiced (pitch and harmonic phase are pooled over
@@ -315,6 +320,9 @@ impl FrameKernel {
                 features.values[flat + 3] =
                     self.harmonic_phase
                         .coherence(frame.spectrum, frame.power, p.f0_hz);
+                features.pulse = self
+                    .harmonic_phase
+                    .shape(frame.spectrum, frame.power, p.f0_hz);
             }
             let ms = frame.samples.iter().map(|x| x * x).sum::<f32>() / win as f32;
             features.energy_db = (10.0 * (ms + 1e-12).log10()).max(-120.0);
@@ -349,6 +357,7 @@ impl FrameKernel {
             energy_db: 0.0,
             values,
             log_power,
+            pulse: PulseShape::NONE,
         }
     }
 }
