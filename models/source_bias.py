@@ -36,7 +36,8 @@ GAUSSIAN_WEIGHT = 2.0
 
 
 def one_class_columns(names):
-    """The 41 statistics of `segment::one_class_inputs`: no envelope means, no LFCC deviations."""
+    """The statistics of `segment::one_class_inputs` (41 until 1.14.0, 43 since): no envelope
+    means, no LFCC deviations."""
     def kept(n):
         envelope_mean = (n.startswith("lfcc") or n.startswith("band")) and n.endswith("_mean")
         lfcc_std = n.startswith("lfcc") and n.endswith("_std")
