@@ -171,7 +171,12 @@ mod tests {
 
     const SR: f32 = 16_000.0;
 
-    fn coherence_of(x: &[f32], f0: f32) -> f32 {
+    /// `read` applied to the first 400-sample frame of `x` (spectrum and power) with the
+    /// shipped geometry and band.
+    fn read_frame<T>(
+        x: &[f32],
+        read: impl FnOnce(&HarmonicPhase, &[Complex<f32>], &[f32]) -> T,
+    ) -> T {
         let cfg = StftConfig {
             n_fft: 512,
             win_len: 400,
@@ -180,16 +185,34 @@ mod tests {
         let mut t = FrameTransform::new(cfg).unwrap();
         let hp = HarmonicPhase::new(512, 400, SR, 300.0, 3400.0);
         let f = t.frame(&x[..400]);
-        hp.coherence(f.spectrum, f.power, f0)
+        read(&hp, f.spectrum, f.power)
+    }
+
+    fn coherence_of(x: &[f32], f0: f32) -> f32 {
+        read_frame(x, |hp, spectrum, power| hp.coherence(spectrum, power, f0))
+    }
+
+    fn shape_of(x: &[f32], f0: f32) -> PulseShape {
+        read_frame(x, |hp, spectrum, power| hp.shape(spectrum, power, f0))
     }
 
     /// A harmonic signal at `f0` whose harmonic `h` has phase `phase(h)`.
     fn harmonic(f0: f32, offset: usize, phase: impl Fn(usize) -> f32) -> Vec<f32> {
+        harmonics_from(1, f0, offset, phase)
+    }
+
+    /// The same without the harmonics below `lowest`.
+    fn harmonics_from(
+        lowest: usize,
+        f0: f32,
+        offset: usize,
+        phase: impl Fn(usize) -> f32,
+    ) -> Vec<f32> {
         let n_h = (7_000.0 / f0) as usize;
         (0..400)
             .map(|i| {
                 let t = (i + offset) as f32 / SR;
-                (1..=n_h)
+                (lowest..=n_h)
                     .map(|h| (2.0 * std::f32::consts::PI * h as f32 * f0 * t + phase(h)).cos())
                     .sum()
             })
@@ -212,18 +235,6 @@ mod tests {
             .collect();
         let c = coherence_of(&harmonic(200.0, 0, |h| phases[h]), 200.0);
         assert!(c < 0.3, "{c}");
-    }
-
-    fn shape_of(x: &[f32], f0: f32) -> PulseShape {
-        let cfg = StftConfig {
-            n_fft: 512,
-            win_len: 400,
-            hop: 160,
-        };
-        let mut t = FrameTransform::new(cfg).unwrap();
-        let hp = HarmonicPhase::new(512, 400, SR, 300.0, 3400.0);
-        let f = t.frame(&x[..400]);
-        hp.shape(f.spectrum, f.power, f0)
     }
 
     #[test]
@@ -266,15 +277,7 @@ mod tests {
         // A telephone channel removes what lies below 300 Hz; the triplets start above 350 Hz.
         let phase = |h: usize| 0.3 * (h * h) as f32;
         let full = harmonic(120.0, 0, phase);
-        let n_h = (7_000.0 / 120.0) as usize;
-        let band: Vec<f32> = (0..400)
-            .map(|i| {
-                let t = i as f32 / SR;
-                (3..=n_h)
-                    .map(|h| (2.0 * std::f32::consts::PI * h as f32 * 120.0 * t + phase(h)).cos())
-                    .sum()
-            })
-            .collect();
+        let band = harmonics_from(3, 120.0, 0, phase);
         let (a, b) = (shape_of(&full, 120.0), shape_of(&band, 120.0));
         assert_eq!((a.first, b.first), (4, 4));
         let s = a.similarity(&b).unwrap();
