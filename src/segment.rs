@@ -271,10 +271,11 @@ pub fn stat_names(feat: &FeatureConfig) -> Vec<String> {
 
 /// Which pooled statistics the one-class model of real speech reads: how the speech moves
 /// (cepstral deltas, band-energy spread, flatness, voicing, F0, harmonic phase and the pulse
-/// shape's stability, LTAS fine structure), not the spectral envelope. The envelope's means (LFCC and relative band
-/// energies) describe the voice, the room and the channel more than how the speech was made, so
-/// a Gaussian of them flags unfamiliar speakers as much as synthetic speech; the spread of the
-/// static LFCCs is what low-rate codecs inflate most (model card, "Changes in 1.10.0").
+/// shape's stability, LTAS fine structure), not the spectral envelope. The envelope's means
+/// (LFCC and relative band energies) describe the voice, the room and the channel more than
+/// how the speech was made, so a Gaussian of them flags unfamiliar speakers as much as synthetic
+/// speech; the spread of the static LFCCs is what low-rate codecs inflate most (model card,
+/// "Changes in 1.10.0").
 pub fn one_class_inputs(feat: &FeatureConfig) -> Vec<bool> {
     stat_names(feat)
         .iter()
@@ -498,8 +499,9 @@ fn voiced_mean_std(frames: &[FrameFeatures], voiced: &[usize], col: usize) -> [f
 }
 
 /// Mean and standard deviation, over pairs of adjacent voiced frames, of how similar their
-/// pulse shapes are ([`PulseShape::similarity`](crate::features::harmonic_phase::PulseShape::similarity)); 0 and 0 when fewer than three pairs compare.
-/// Speech moves its pulse shape slowly; phase drawn or rebuilt frame by frame does not.
+/// pulse shapes are ([`crate::features::harmonic_phase::PulseShape::similarity`]); 0 and 0 when
+/// fewer than three pairs compare. Speech moves its pulse shape slowly; phase drawn or rebuilt
+/// frame by frame does not.
 fn pulse_shape_stability(frames: &[FrameFeatures], voiced: &[usize]) -> [f32; 2] {
     let similarities: Vec<f32> = voiced
         .windows(2)
