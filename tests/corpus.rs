@@ -325,8 +325,9 @@ fn families_can_be_scored_with_their_voices_held_out() {
     // GSM copies: 30.1 % with 1.15.0's recipe (1.14.0's 31.1 %); 31.3 % with 1.13.0's recipe
     // (three seeds 31.8 ± 0.5 %); 33.3 % with 1.12.0's, whose one Gaussian of real speech served
     // every channel (33.8 ± 1.0 %), which fails this bound; 35.0 % with 1.11.0's, without the
-    // frame model (35.3 ± 1.1 %); 36.2 % with 1.10.0's (37.2 ± 1.5 %); 40.9 % with 1.9.0's (41.2 ± 0.8 %), which first trained on GSM copies; 1.8.0's recipe,
-    // without them, measured 47.0 % (47.1 ± 0.6 %).
+    // frame model (35.3 ± 1.1 %); 36.2 % with 1.10.0's (37.2 ± 1.5 %); 40.9 % with 1.9.0's
+    // (41.2 ± 0.8 %), which first trained on GSM copies; 1.8.0's recipe, without them, measured
+    // 47.0 % (47.1 ± 0.6 %).
     assert!(gsm < 0.325, "gsm {gsm}");
 }
 
