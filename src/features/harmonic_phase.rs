@@ -7,7 +7,7 @@
 //! the feature does not depend on where the frame falls on the pulse train.
 //!
 //! The same second differences, taken at fixed harmonic numbers, also say how the pulse shape
-//! moves from one frame to the next ([`HarmonicPhase::shape`]): in speech it changes slowly with
+//! moves from one frame to the next ([`HarmonicPhase::measure`]): in speech it changes slowly with
 //! the glottis and the vocal tract, while vocoders that draw or rebuild phase frame by frame let
 //! it jump.
 
@@ -56,7 +56,8 @@ impl PulseShape {
     }
 }
 
-/// Measures how coherent the second phase difference across harmonics is within a band.
+/// Reads the phases of a voiced frame's harmonics within a band: how coherent their second
+/// differences are, and the pulse shape they give.
 #[derive(Clone)]
 pub struct HarmonicPhase {
     /// Per-bin rotation that refers each bin's phase to the centre of the window.
@@ -85,72 +86,27 @@ impl HarmonicPhase {
         }
     }
 
-    /// Squared resultant length of `e^{i(φ[h+1] - 2φ[h] + φ[h-1])}` over the harmonics of
-    /// `f0_hz` in the band, debiased so random phases give 0 on average and identical second
-    /// differences give 1. Harmonics more than 30 dB below the frame's strongest bin are skipped;
-    /// fewer than two usable triplets give 0.
-    pub fn coherence(&self, spectrum: &[Complex<f32>], power: &[f32], f0_hz: f32) -> f32 {
-        let Some(peak) = self.harmonic_phasors(spectrum, power, f0_hz) else {
-            return 0.0;
-        };
-        let first = (self.lo_hz / f0_hz).ceil().max(1.0) as usize;
-        let last = (self.hi_hz / f0_hz).floor() as usize;
-        let harmonics: Vec<Option<Complex<f32>>> = (first..=last).map(peak).collect();
-        let (mut sum, mut count) = (Complex::new(0.0f32, 0.0), 0usize);
-        for w in harmonics.windows(3) {
-            if let [Some(a), Some(b), Some(c)] = w {
-                sum += a * c * (b.conj() * b.conj());
-                count += 1;
-            }
-        }
-        if count < 2 {
-            return 0.0;
-        }
-        let n = count as f32;
-        (sum.norm_sqr() - n) / (n * (n - 1.0))
-    }
-
-    /// The frame's [`PulseShape`]: the second differences of the [`SHAPE_TRIPLETS`] triplets
-    /// whose first starts at the first harmonic of `f0_hz` at or above 350 Hz, up to the band's
-    /// top. Harmonics are read as in [`Self::coherence`].
-    pub fn shape(&self, spectrum: &[Complex<f32>], power: &[f32], f0_hz: f32) -> PulseShape {
-        let Some(peak) = self.harmonic_phasors(spectrum, power, f0_hz) else {
-            return PulseShape::NONE;
-        };
-        let first = (SHAPE_LOW_HZ / f0_hz).ceil().max(1.0) as usize + 1;
-        let mut shape = PulseShape {
-            first,
-            ..PulseShape::NONE
-        };
-        for (j, d) in shape.second_differences.iter_mut().enumerate() {
-            let h = first + j;
-            if (h + 1) as f32 * f0_hz > self.hi_hz {
-                break;
-            }
-            if let (Some(a), Some(b), Some(c)) = (peak(h - 1), peak(h), peak(h + 1)) {
-                let z = a * c * (b.conj() * b.conj());
-                *d = z / z.norm();
-            }
-        }
-        shape
-    }
-
-    /// A function from harmonic number to the unit phasor of that harmonic's peak (the strongest
-    /// of the three bins nearest `h · f0_hz`, referred to the window centre), `None` for a
-    /// harmonic more than 30 dB below the frame's strongest bin; `None` altogether when the
-    /// pitch is unusable.
-    fn harmonic_phasors<'a>(
-        &'a self,
-        spectrum: &'a [Complex<f32>],
-        power: &'a [f32],
+    /// The frame's harmonic phase coherence and its [`PulseShape`], from one reading of the
+    /// harmonics of `f0_hz` in the band (the shape's triplets are among the coherence's).
+    ///
+    /// Coherence: squared resultant length of `e^{i(φ[h+1] - 2φ[h] + φ[h-1])}` over the band's
+    /// triplets, debiased so random phases give 0 on average and identical second differences
+    /// give 1; fewer than two usable triplets give 0. Shape: the second differences of the
+    /// [`SHAPE_TRIPLETS`] triplets whose first starts at the first harmonic at or above 350 Hz,
+    /// up to the band's top. Harmonics more than 30 dB below the frame's strongest bin are
+    /// skipped, and so is every triplet that holds one.
+    pub fn measure(
+        &self,
+        spectrum: &[Complex<f32>],
+        power: &[f32],
         f0_hz: f32,
-    ) -> Option<impl Fn(usize) -> Option<Complex<f32>> + 'a> {
+    ) -> (f32, PulseShape) {
         let n = spectrum.len().min(self.centre.len());
         if f0_hz.is_nan() || f0_hz < 2.0 * self.bin_hz || n < 3 {
-            return None;
+            return (0.0, PulseShape::NONE);
         }
         let floor = power[..n].iter().copied().fold(0.0f32, f32::max) * 1e-3;
-        Some(move |h: usize| {
+        let peak = |h: usize| -> Option<Complex<f32>> {
             let k = (h as f32 * f0_hz / self.bin_hz).round() as usize;
             let k = (k.saturating_sub(1)..=(k + 1).min(n - 1))
                 .max_by(|&a, &b| power[a].total_cmp(&power[b]))?;
@@ -158,8 +114,54 @@ impl HarmonicPhase {
                 let z = spectrum[k] * self.centre[k];
                 z / z.norm()
             })
-        })
+        };
+        let first = (self.lo_hz / f0_hz).ceil().max(1.0) as usize;
+        let last = (self.hi_hz / f0_hz).floor() as usize;
+        let harmonics: Vec<Option<Complex<f32>>> = (first..=last).map(peak).collect();
+        // Triplet `i` is harmonics `first + i ..= first + i + 2`.
+        let triplets: Vec<Option<Complex<f32>>> = harmonics
+            .windows(3)
+            .map(|w| match w {
+                [Some(a), Some(b), Some(c)] => Some(a * c * (b.conj() * b.conj())),
+                _ => None,
+            })
+            .collect();
+        (coherence(&triplets), pulse_shape(&triplets, first, f0_hz))
     }
+}
+
+/// Debiased squared resultant length of the measured second differences (0 with fewer than
+/// two).
+fn coherence(triplets: &[Option<Complex<f32>>]) -> f32 {
+    let (mut sum, mut count) = (Complex::new(0.0f32, 0.0), 0usize);
+    for z in triplets.iter().flatten() {
+        sum += z;
+        count += 1;
+    }
+    if count < 2 {
+        return 0.0;
+    }
+    let n = count as f32;
+    (sum.norm_sqr() - n) / (n * (n - 1.0))
+}
+
+/// The [`PulseShape`] of `triplets` (triplet `i` starting at harmonic `first + i`): the
+/// [`SHAPE_TRIPLETS`] from the first harmonic of `f0_hz` at or above [`SHAPE_LOW_HZ`].
+fn pulse_shape(triplets: &[Option<Complex<f32>>], first: usize, f0_hz: f32) -> PulseShape {
+    let centre = (SHAPE_LOW_HZ / f0_hz).ceil().max(1.0) as usize + 1;
+    let mut shape = PulseShape {
+        first: centre,
+        ..PulseShape::NONE
+    };
+    for (j, d) in shape.second_differences.iter_mut().enumerate() {
+        let Some(i) = (centre - 1 + j).checked_sub(first) else {
+            continue;
+        };
+        if let Some(Some(z)) = triplets.get(i) {
+            *d = z / z.norm();
+        }
+    }
+    shape
 }
 
 #[cfg(test)]
@@ -189,11 +191,11 @@ mod tests {
     }
 
     fn coherence_of(x: &[f32], f0: f32) -> f32 {
-        read_frame(x, |hp, spectrum, power| hp.coherence(spectrum, power, f0))
+        read_frame(x, |hp, spectrum, power| hp.measure(spectrum, power, f0).0)
     }
 
     fn shape_of(x: &[f32], f0: f32) -> PulseShape {
-        read_frame(x, |hp, spectrum, power| hp.shape(spectrum, power, f0))
+        read_frame(x, |hp, spectrum, power| hp.measure(spectrum, power, f0).1)
     }
 
     /// A harmonic signal at `f0` whose harmonic `h` has phase `phase(h)`.

@@ -317,12 +317,11 @@ impl FrameKernel {
             features.values[flat + 1] = p.voicing;
             features.values[flat + 2] = p.f0_hz.max(1.0).log2();
             if p.voicing > VOICED {
-                features.values[flat + 3] =
+                let (coherence, pulse) =
                     self.harmonic_phase
-                        .coherence(frame.spectrum, frame.power, p.f0_hz);
-                features.pulse = self
-                    .harmonic_phase
-                    .shape(frame.spectrum, frame.power, p.f0_hz);
+                        .measure(frame.spectrum, frame.power, p.f0_hz);
+                features.values[flat + 3] = coherence;
+                features.pulse = pulse;
             }
             let ms = frame.samples.iter().map(|x| x * x).sum::<f32>() / win as f32;
             features.energy_db = (10.0 * (ms + 1e-12).log10()).max(-120.0);
