@@ -256,6 +256,23 @@ mod tests {
     }
 
     #[test]
+    fn the_shape_reads_the_triplets_centred_on_harmonics_4_to_7_at_160_hz() {
+        // φ[h] = β h³ makes the second difference centred on harmonic h equal to 6 β h, a
+        // different angle for every triplet; at 160 Hz the first harmonic at or above 350 Hz is
+        // the third, so the triplets are centred on harmonics 4, 5, 6 and 7.
+        let beta = 0.05;
+        let shape = shape_of(&harmonic(160.0, 0, |h| beta * (h * h * h) as f32), 160.0);
+        for (j, d) in shape.second_differences.iter().enumerate() {
+            let want = 6.0 * beta * (4 + j) as f32;
+            assert!(
+                (d.arg() - want).abs() < 0.1,
+                "triplet {j}: {} against {want}",
+                d.arg()
+            );
+        }
+    }
+
+    #[test]
     fn phases_drawn_afresh_each_frame_do_not() {
         let mut rng = Pcg64::seed_from_u64(7);
         let mut draw = || -> Vec<f32> {
