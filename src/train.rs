@@ -20,6 +20,7 @@ use crate::model::calibration::Platt;
 use crate::model::classifier::{
     Classifier, ClassifierKind, Fusion, LogisticOneClass, NarrowbandGaussian, below_all,
 };
+use crate::model::deviation::{DEVIATION_WEIGHT, DISTANCE_CAP, DeviationLogistic};
 use crate::model::frame_gmm::{DiagonalGmm, FrameTerm, GmmConfig};
 use crate::model::gaussian::RealSpeechGaussian;
 use crate::model::logistic::{LogisticRegression, Standardizer};
@@ -306,7 +307,7 @@ fn clips_per<'a>(
 }
 
 /// What [`fit`] fits besides the rows: the model type, its penalty, the statistics a one-class
-/// part reads and the weight of the frame model of real speech.
+/// part reads and the weights of the frame model of real speech and of the deviation model.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FitSettings {
     /// The classifier on pooled statistics.
@@ -322,6 +323,10 @@ pub struct FitSettings {
     /// segment is narrowband and gets a Gaussian of real narrowband speech; empty fits one
     /// Gaussian for every channel (as before 1.13.0).
     pub narrowband_bands: Vec<usize>,
+    /// For the logistic + one-class type: spread of the deviation model's term
+    /// ([`DeviationLogistic`]) as a multiple of the logistic regression's (0: none, as before
+    /// 1.16.0).
+    pub deviation_weight: f64,
 }
 
 impl FitSettings {
@@ -333,6 +338,7 @@ impl FitSettings {
             one_class_inputs: one_class_inputs(feat),
             frame_weight: FRAME_WEIGHT,
             narrowband_bands: high_band_means(feat),
+            deviation_weight: DEVIATION_WEIGHT,
         }
     }
 
@@ -493,13 +499,18 @@ pub fn fit(
         ClassifierKind::OneClass => Classifier::OneClass(gaussian()?),
         ClassifierKind::LogisticOneClass => {
             let narrowband = narrowband_gaussian(m.view(), &y, &w, &standardizer, settings);
-            Classifier::LogisticOneClass(LogisticOneClass::new(
+            let deviation = match settings.deviation_weight {
+                0.0 => None,
+                weight => DeviationLogistic::fit(m.view(), &y, &w, inputs, l2).map(|d| (d, weight)),
+            };
+            Classifier::LogisticOneClass(Box::new(LogisticOneClass::new(
                 logistic(),
                 gaussian()?,
                 narrowband,
+                deviation,
                 m.view(),
                 &w,
-            ))
+            )))
         }
     };
     let frame = if settings.frame_weight > 0.0 {
@@ -713,6 +724,15 @@ pub fn train_model(
     if cfg.fit.kind == ClassifierKind::LogisticOneClass {
         training["one_class_weight"] = json!(LogisticOneClass::ONE_CLASS_WEIGHT);
     }
+    let deviation =
+        matches!(&fitted.classifier, Classifier::LogisticOneClass(f) if f.deviation.is_some());
+    if deviation {
+        training["deviation"] = json!({
+            "inputs": "the one-class Gaussian's",
+            "distance": format!("|z - real mean| / real standard deviation, capped at {DISTANCE_CAP}"),
+            "weight": cfg.fit.deviation_weight,
+        });
+    }
     let narrowband =
         matches!(&fitted.classifier, Classifier::LogisticOneClass(f) if f.narrowband.is_some());
     if narrowband {
@@ -753,13 +773,21 @@ pub fn train_model(
         .into(),
         version: "1.0.0".into(),
         description: format!(
-            "{}{} on pooled LFCC, band-energy and flatness statistics of 4 s speech segments{}; \
+            "{}{}{} on pooled LFCC, band-energy and flatness statistics of 4 s speech segments{}; \
              Platt-calibrated on generator- and speaker-held-out folds",
             cfg.fit.kind.description(),
             match narrowband {
                 true =>
                     ", narrowband audio measured against a second Gaussian of real narrowband speech,",
                 false => "",
+            },
+            match deviation {
+                true => format!(
+                    " plus a logistic regression of how far the Gaussian's statistics lie from real \
+                     speech (weight {}),",
+                    cfg.fit.deviation_weight
+                ),
+                false => String::new(),
             },
             match &fitted.frame {
                 Some(_) => format!(

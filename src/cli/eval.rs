@@ -18,6 +18,7 @@ use voxguard::eval::{
 };
 use voxguard::model::Model;
 use voxguard::model::classifier::ClassifierKind;
+use voxguard::model::deviation::DEVIATION_WEIGHT;
 use voxguard::pipeline::AnalysisConfig;
 use voxguard::plot::det::{DetCurve, DetFigure};
 use voxguard::plot::{ImageFormat, render};
@@ -303,6 +304,14 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
             let title = match fit.frame_weight {
                 w if w == FRAME_WEIGHT => title,
                 w => format!("{title} [frame weight: {w}]"),
+            };
+            let title = match fit.deviation_weight {
+                w if w == DEVIATION_WEIGHT
+                    || args.fit.classifier() != ClassifierKind::default() =>
+                {
+                    title
+                }
+                w => format!("{title} [deviation weight: {w}]"),
             };
             let title = if fit.narrowband_bands.is_empty() {
                 format!("{title} [one Gaussian of real speech]")

@@ -11,6 +11,7 @@ use voxguard::dataset::{Clip, read_manifest};
 use voxguard::features::FeatureConfig;
 use voxguard::model::Model;
 use voxguard::model::classifier::ClassifierKind;
+use voxguard::model::deviation::DEVIATION_WEIGHT;
 use voxguard::pipeline::AnalysisConfig;
 use voxguard::scan::sha256_file;
 use voxguard::segment::stat_names;
@@ -73,6 +74,11 @@ pub struct FitArgs {
     /// of a second one for narrowband audio (telephone, GSM, 8 kHz).
     #[arg(long)]
     one_gaussian: bool,
+    /// Weight of the logistic regression of the statistics' distances from real speech beside
+    /// the logistic regression and the Gaussian (shipped type only), as a share of the logistic
+    /// regression's spread; 0 fits none, as models before 1.16.0.
+    #[arg(long, default_value_t = DEVIATION_WEIGHT, value_parser = parse_weight)]
+    deviation_weight: f64,
 }
 
 /// A weight: a finite number, 0 or more.
@@ -90,6 +96,7 @@ impl FitArgs {
             kind: self.classifier,
             l2: self.l2,
             frame_weight: self.frame_weight,
+            deviation_weight: self.deviation_weight,
             ..FitSettings::new(feat)
         };
         if self.one_gaussian {

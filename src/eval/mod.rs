@@ -431,6 +431,7 @@ mod tests {
             one_class_inputs: Vec::new(),
             frame_weight: 0.0,
             narrowband_bands: Vec::new(),
+            deviation_weight: 0.0,
         }
     }
 

@@ -6,6 +6,7 @@
 use ndarray::ArrayView2;
 use serde::{Deserialize, Serialize};
 
+use super::deviation::DeviationLogistic;
 use super::gaussian::RealSpeechGaussian;
 use super::logistic::LogisticRegression;
 use super::mlp::Mlp;
@@ -25,8 +26,9 @@ pub enum ClassifierKind {
     /// speech moves, not those of the spectral envelope ([`crate::segment::one_class_inputs`]).
     OneClass,
     /// A logistic regression and a one-class Gaussian, fitted on the same rows; each score
-    /// divided by its spread on the training rows, the Gaussian's counted twice (the shipped
-    /// model type).
+    /// divided by its spread on the training rows, the Gaussian's counted twice; since 1.16.0
+    /// with a logistic regression of the statistics' distances from real speech beside them
+    /// (the shipped model type).
     #[default]
     LogisticOneClass,
 }
@@ -60,7 +62,8 @@ impl ClassifierKind {
                  and bias; an MLP hidden_weights, hidden_bias, output_weights and output_bias \
                  of matching sizes; a fusion logistic and mlp; a one-class Gaussian real_mean, \
                  covariance_cholesky and shrinkage; a logistic and one-class fusion logistic, \
-                 one_class, logistic_scale and one_class_scale)"
+                 one_class, logistic_scale and one_class_scale, and deviation with \
+                 deviation_scale or neither)"
 )]
 pub enum Classifier {
     /// Logistic regression.
@@ -71,8 +74,8 @@ pub enum Classifier {
     Fusion(Fusion),
     /// Distance from real speech.
     OneClass(RealSpeechGaussian),
-    /// Logistic regression and distance from real speech, added.
-    LogisticOneClass(LogisticOneClass),
+    /// Logistic regression and distance from real speech, added (boxed: the largest type).
+    LogisticOneClass(Box<LogisticOneClass>),
 }
 
 /// A logistic regression and an MLP on the same inputs, scored by the mean of their log-odds.
@@ -85,11 +88,13 @@ pub struct Fusion {
     pub mlp: Mlp,
 }
 
-/// A logistic regression and a one-class Gaussian on the same inputs. The score is
-/// `logistic / logistic_scale + one_class / one_class_scale`, the scales chosen on the training
-/// rows so that the logistic part has unit spread and the one-class part a spread of 2: the
-/// Gaussian, which knows no generator, ranks unseen generator families better (see the model
-/// card), the logistic regression the families it was trained on.
+/// A logistic regression and a one-class Gaussian on the same inputs, and since 1.16.0 a
+/// logistic regression of the statistics' distances from real speech. The score is `logistic /
+/// logistic_scale + one_class / one_class_scale + deviation / deviation_scale`, the scales chosen
+/// on the training rows so that the logistic and deviation parts have unit spread and the
+/// one-class part a spread of 2: the Gaussian, which knows no generator, ranks unseen generator
+/// families better (see the model card), the logistic regression the families it was trained
+/// on, and the deviation model what leaving real speech's range in either direction says.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "LogisticOneClassFile")]
 pub struct LogisticOneClass {
@@ -105,6 +110,12 @@ pub struct LogisticOneClass {
     /// `one_class`'s place (a call is compared with real calls, not with full-band speech).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub narrowband: Option<NarrowbandGaussian>,
+    /// Since 1.16.0: the model of the distances from real speech.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deviation: Option<DeviationLogistic>,
+    /// Divides the deviation model's log-odds (present with `deviation`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deviation_scale: Option<f64>,
 }
 
 /// A Gaussian of real narrowband speech (nothing above 4 kHz: telephone, GSM, 8 kHz audio) and
@@ -182,6 +193,10 @@ struct LogisticOneClassFile {
     one_class_scale: f64,
     #[serde(default)]
     narrowband: Option<NarrowbandGaussian>,
+    #[serde(default)]
+    deviation: Option<DeviationLogistic>,
+    #[serde(default)]
+    deviation_scale: Option<f64>,
 }
 
 impl TryFrom<LogisticOneClassFile> for LogisticOneClass {
@@ -191,12 +206,17 @@ impl TryFrom<LogisticOneClassFile> for LogisticOneClass {
         if !positive_finite(f.logistic_scale) || !positive_finite(f.one_class_scale) {
             return Err("a logistic and one-class fusion needs positive finite scales".into());
         }
+        if f.deviation.is_some() != f.deviation_scale.is_some_and(positive_finite) {
+            return Err("a deviation model needs a positive finite deviation_scale".into());
+        }
         Ok(Self {
             logistic: f.logistic,
             one_class: f.one_class,
             logistic_scale: f.logistic_scale,
             one_class_scale: f.one_class_scale,
             narrowband: f.narrowband,
+            deviation: f.deviation,
+            deviation_scale: f.deviation_scale,
         })
     }
 }
@@ -205,12 +225,14 @@ impl LogisticOneClass {
     /// Weight of the one-class part relative to the logistic part, in units of spread.
     pub const ONE_CLASS_WEIGHT: f64 = 2.0;
 
-    /// Fuses the two fitted halves (the one-class half with its narrowband Gaussian, if any),
-    /// scaling by their weighted spread over standardised rows `z`.
+    /// Fuses the fitted parts (the one-class part with its narrowband Gaussian, if any; the
+    /// deviation model with its weight, if any), scaling by their weighted spread over
+    /// standardised rows `z`: the logistic part to unit spread, the others to their weight.
     pub fn new(
         logistic: LogisticRegression,
         one_class: RealSpeechGaussian,
         narrowband: Option<NarrowbandGaussian>,
+        deviation: Option<(DeviationLogistic, f64)>,
         z: ArrayView2<'_, f64>,
         w: &[f64],
     ) -> Self {
@@ -225,9 +247,15 @@ impl LogisticOneClass {
             logistic_scale: 1.0,
             one_class_scale: 1.0,
             narrowband,
+            deviation: None,
+            deviation_scale: None,
         };
         fused.logistic_scale = spread(&|r| fused.logistic.logit(r));
         fused.one_class_scale = spread(&|r| fused.one_class_logit(r)) / Self::ONE_CLASS_WEIGHT;
+        if let Some((d, weight)) = deviation {
+            fused.deviation_scale = Some(spread(&|r| d.logit(r)) / weight);
+            fused.deviation = Some(d);
+        }
         fused
     }
 
@@ -242,8 +270,13 @@ impl LogisticOneClass {
 
     /// The fused score of one standardised row.
     pub fn logit(&self, z: &[f64]) -> f64 {
+        let deviation = match (&self.deviation, self.deviation_scale) {
+            (Some(d), Some(scale)) => d.logit(z) / scale,
+            _ => 0.0,
+        };
         self.logistic.logit(z) / self.logistic_scale
             + self.one_class_logit(z) / self.one_class_scale
+            + deviation
     }
 }
 
@@ -281,7 +314,10 @@ impl Classifier {
                 if f.logistic.weights.len() == f.one_class.inputs()
                     && f.narrowband
                         .as_ref()
-                        .is_none_or(|n| n.gaussian.inputs() == f.one_class.inputs()) =>
+                        .is_none_or(|n| n.gaussian.inputs() == f.one_class.inputs())
+                    && f.deviation
+                        .as_ref()
+                        .is_none_or(|d| d.inputs() == f.one_class.inputs()) =>
             {
                 f.one_class.inputs()
             }
@@ -307,13 +343,22 @@ mod tests {
         let logistic = LogisticRegression::fit(z.view(), &y, &w, 1.0);
         let mlp = Mlp::fit(z.view(), &y, &w, &cfg);
         let gaussian = RealSpeechGaussian::fit(z.view(), &y, &w, &[true; 2]).unwrap();
-        let both = LogisticOneClass::new(logistic.clone(), gaussian.clone(), None, z.view(), &w);
+        let deviation = DeviationLogistic::fit(z.view(), &y, &w, &[true; 2], 1.0).map(|d| (d, 1.5));
+        let both = LogisticOneClass::new(
+            logistic.clone(),
+            gaussian.clone(),
+            None,
+            deviation,
+            z.view(),
+            &w,
+        );
+        assert!(both.deviation.is_some());
         for c in [
             Classifier::Logistic(logistic.clone()),
             Classifier::Mlp(mlp.clone()),
             Classifier::Fusion(Fusion { logistic, mlp }),
             Classifier::OneClass(gaussian),
-            Classifier::LogisticOneClass(both),
+            Classifier::LogisticOneClass(Box::new(both)),
         ] {
             let back: Classifier = serde_json::from_str(&serde_json::to_string(&c).unwrap())
                 .expect("reads what it writes");
@@ -348,7 +393,14 @@ mod tests {
         let narrow = RealSpeechGaussian::fit(z.view(), &y, &narrow_w, &[false, true]).unwrap();
         let logistic = LogisticRegression::fit(z.view(), &y, &w, 1.0);
         let test = NarrowbandGaussian::new(narrow.clone(), vec![0], vec![-1.0]);
-        let fused = LogisticOneClass::new(logistic, all.clone(), Some(test.clone()), z.view(), &w);
+        let fused = LogisticOneClass::new(
+            logistic,
+            all.clone(),
+            Some(test.clone()),
+            None,
+            z.view(),
+            &w,
+        );
         for row in z.rows() {
             let row = row.to_vec();
             let expected = if row[0] < -1.0 { &narrow } else { &all };
@@ -373,6 +425,59 @@ mod tests {
             broken[key] = bad;
             assert!(
                 serde_json::from_value::<NarrowbandGaussian>(broken).is_err(),
+                "{key}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_deviation_model_is_added_at_its_weight_in_units_of_spread() {
+        // Real rows around 0 in column 0; synthetic rows on both sides of them.
+        let z = ndarray::array![
+            [0.1, 0.3],
+            [-0.2, -0.1],
+            [0.0, 0.2],
+            [0.2, -0.3],
+            [2.5, 0.1],
+            [-2.6, 0.0],
+            [2.9, -0.2],
+            [-2.4, 0.2]
+        ];
+        let y = [0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 1.0];
+        let w = [1.0; 8];
+        let logistic = LogisticRegression::fit(z.view(), &y, &w, 1.0);
+        let gaussian = RealSpeechGaussian::fit(z.view(), &y, &w, &[true; 2]).unwrap();
+        let deviation = DeviationLogistic::fit(z.view(), &y, &w, &[true; 2], 1.0).unwrap();
+        let without =
+            LogisticOneClass::new(logistic.clone(), gaussian.clone(), None, None, z.view(), &w);
+        let with = LogisticOneClass::new(
+            logistic,
+            gaussian,
+            None,
+            Some((deviation.clone(), 1.5)),
+            z.view(),
+            &w,
+        );
+        let parts: Vec<f64> = z
+            .rows()
+            .into_iter()
+            .map(|r| deviation.logit(&r.to_vec()))
+            .collect();
+        let spread = weighted_mean_spread(&parts, &w).1;
+        let scale = with.deviation_scale.unwrap();
+        assert!((scale - spread / 1.5).abs() < 1e-12);
+        for (row, part) in z.rows().into_iter().zip(&parts) {
+            let row = row.to_vec();
+            let added = with.logit(&row) - without.logit(&row);
+            assert!((added - part / scale).abs() < 1e-9, "{added} {part}");
+        }
+        // A deviation model without its scale, or a scale without the model, is refused.
+        let json = serde_json::to_value(&with).unwrap();
+        for key in ["deviation", "deviation_scale"] {
+            let mut broken = json.clone();
+            broken.as_object_mut().unwrap().remove(key);
+            assert!(
+                serde_json::from_value::<LogisticOneClass>(broken).is_err(),
                 "{key}"
             );
         }

@@ -1,10 +1,13 @@
 //! Stage 5: the classifier. A model is a versioned JSON data file (see `models/README.md`) holding
 //! the feature settings it was trained with, a standardiser, a classifier on pooled segment
 //! statistics (a logistic regression, a small MLP, a one-class Gaussian of real speech, or a
-//! fusion of two of them) and a Platt calibration fitted on held-out folds.
+//! fusion of them, which since 1.16.0 can hold a logistic regression of the statistics' distances
+//! from real speech too), an optional frame model and a Platt calibration fitted on held-out
+//! folds.
 
 pub mod calibration;
 pub mod classifier;
+pub mod deviation;
 pub mod frame_gmm;
 pub mod gaussian;
 pub mod linalg;
