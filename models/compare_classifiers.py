@@ -14,13 +14,17 @@ is the speech-weighted mean of its segments' log-odds). It prints the EER per he
 also trains each model without every clip in a voice of the held-out family's synthetic clips
 and folds real speakers by voice (`models/voices.csv`), as `eval --hold-out-voices` does.
 
-The logistic regression here is the shipped model's type (L2 10 on standardised statistics);
-its figures differ from `eval --cv family` by a point or two (solver, EER interpolation), so
-compare the rows with each other, not with the model card.
+The logistic regression here is the shipped model's first part (L2 10 on standardised
+statistics); `shipped-1.15` is 1.15.0's statistics model (the logistic regression plus twice the
+Gaussian of the statistics without the spectral envelope), `shipped-1.15+deviation` adds 1.16.0's
+deviation model, both without the frame model and the narrowband Gaussian. Figures differ from
+`eval --cv family` by a point or two (solver, EER interpolation, the parts left out), so compare
+the rows with each other, not with the model card.
 
 Usage:  python3 models/compare_classifiers.py [--hold-out-voices] [--manifest M] STATS_CSV
             [FAMILIES_CSV] [MODEL ...]
-        MODEL: logistic, oneclass, mlp, logistic+mlp, logistic+oneclass (default: all)
+        MODEL: logistic, oneclass, mlp, logistic+mlp, logistic+oneclass, deviation,
+        shipped-1.15, shipped-1.15+deviation (default: all)
         M: the manifest the statistics were exported from, for the real sources (default
         ../shared/corpus/manifest.csv)
 Needs:  pip install numpy scikit-learn
@@ -150,8 +154,50 @@ def logistic_oneclass(x, y, w):
     return lambda q: a(q) / sa + b(q) / sb
 
 
+ENVELOPE = None  # set by main(): True for the statistics the shipped Gaussians leave out
+
+
+def gaussian_of_motion(x, y, w):
+    """The shipped one-class part: a Gaussian of real speech without the spectral envelope."""
+    keep = ~ENVELOPE
+    z = Standardised(x)
+    g = LedoitWolf().fit(z(x)[y == 0][:, keep])
+    return lambda q: np.log(g.mahalanobis(z(q)[:, keep]))
+
+
+def deviation(x, y, w):
+    """Logistic regression of the capped distances |x - real mean| / real deviation of the
+    statistics the Gaussian reads (1.16.0's deviation model)."""
+    keep, real = ~ENVELOPE, y == 0
+    v = w[real] / w[real].sum()
+    centre = (x[real] * v[:, None]).sum(0)
+    spread = np.sqrt(((x[real] - centre) ** 2 * v[:, None]).sum(0))
+    spread[spread < 1e-9] = 1.0
+
+    def distances(q):
+        return np.minimum(np.abs(q - centre) / spread, 6.0)[:, keep]
+    d = distances(x)
+    z = Standardised(d)
+    m = LogisticRegression(C=0.1, max_iter=5000).fit(z(d), y, sample_weight=w)
+    return lambda q: m.decision_function(z(distances(q)))
+
+
+def weighted_sum(*parts):
+    """Sum of the parts' scores, each scaled to the given spread on the training rows."""
+    def fit(x, y, w):
+        fitted = [(part(x, y, w), weight) for part, weight in parts]
+        spreads = [f(x).std() for f, _ in fitted]
+        return lambda q: sum(k * f(q) / s for (f, k), s in zip(fitted, spreads))
+    return fit
+
+
 MODELS = {"logistic": logistic, "oneclass": oneclass, "mlp": mlp, "logistic+mlp": logistic_mlp,
-          "logistic+oneclass": logistic_oneclass}
+          "logistic+oneclass": logistic_oneclass, "deviation": deviation,
+          # 1.15.0's statistics model without its frame model and narrowband Gaussian, alone
+          # and with 1.16.0's deviation model beside it.
+          "shipped-1.15": weighted_sum((logistic, 1), (gaussian_of_motion, 2)),
+          "shipped-1.15+deviation": weighted_sum((logistic, 1), (gaussian_of_motion, 2),
+                                                 (deviation, 1))}
 
 
 def eer(bona, spoof):
@@ -217,6 +263,7 @@ def read_pairs(path, key, value):
 
 
 def main():
+    global ENVELOPE
     args = [a for a in sys.argv[1:] if a != "--hold-out-voices"]
     hold_out_voices = len(args) < len(sys.argv) - 1
     manifest = "../shared/corpus/manifest.csv"
@@ -234,6 +281,9 @@ def main():
     family = read_pairs(fam_path, "system", "family")
     clips = load(stats)
     attach_sources(clips, manifest)
+    ENVELOPE = np.array([(n.startswith(("lfcc", "band")) and n.endswith("_mean"))
+                         or (n.startswith("lfcc") and n.endswith("_std"))
+                         for n in stat_names(stats)])
     if hold_out_voices:
         # Real speakers are folded by voice too, as `eval --hold-out-voices` does.
         voice = read_pairs(os.path.join(here, "voices.csv"), "speaker", "voice")

@@ -91,10 +91,11 @@ pub struct Fusion {
 /// A logistic regression and a one-class Gaussian on the same inputs, and since 1.16.0 a
 /// logistic regression of the statistics' distances from real speech. The score is `logistic /
 /// logistic_scale + one_class / one_class_scale + deviation / deviation_scale`, the scales chosen
-/// on the training rows so that the logistic and deviation parts have unit spread and the
-/// one-class part a spread of 2: the Gaussian, which knows no generator, ranks unseen generator
-/// families better (see the model card), the logistic regression the families it was trained
-/// on, and the deviation model what leaving real speech's range in either direction says.
+/// on the training rows so that the logistic part has unit spread, the one-class part a spread
+/// of 2 and the deviation part a spread of its weight (1 in the shipped model): the Gaussian,
+/// which knows no generator, ranks unseen generator families better (see the model card), the
+/// logistic regression the families it was trained on, and the deviation model what leaving
+/// real speech's range in either direction says.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "LogisticOneClassFile")]
 pub struct LogisticOneClass {
