@@ -462,15 +462,7 @@ pub fn fit(
             .for_each(|(a, &b)| *a = b as f64);
     }
     let standardizer = Standardizer::fit(m.view());
-    for mut row in m.rows_mut() {
-        for ((v, mean), scale) in row
-            .iter_mut()
-            .zip(&standardizer.mean)
-            .zip(&standardizer.scale)
-        {
-            *v = (*v - mean) / scale;
-        }
-    }
+    standardizer.apply_to_rows(&mut m);
     let l2 = settings.l2;
     let logistic = || LogisticRegression::fit(m.view(), &y, &w, l2);
     let mlp = || {
@@ -887,9 +879,7 @@ mod tests {
                 .for_each(|(a, &b)| *a = f64::from(b));
         }
         let standardizer = Standardizer::fit(m.view());
-        let m = Array2::from_shape_fn((240, d), |(i, j)| {
-            (m[[i, j]] - standardizer.mean[j]) / standardizer.scale[j]
-        });
+        standardizer.apply_to_rows(&mut m);
         let fitted = narrowband_gaussian(m.view(), &y, &w, &standardizer, &settings)
             .expect("60 real narrowband rows");
         for (i, row) in m.rows().into_iter().enumerate() {

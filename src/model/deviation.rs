@@ -121,14 +121,12 @@ impl DeviationLogistic {
             weights: vec![0.0; columns.len()],
             bias: 0.0,
         };
-        let distances = Array2::from_shape_fn((z.nrows(), columns.len()), |(i, k)| {
+        let mut distances = Array2::from_shape_fn((z.nrows(), columns.len()), |(i, k)| {
             model.distance(z[[i, columns[k]]], k)
         });
         let scaler = Standardizer::fit(distances.view());
-        let scaled = Array2::from_shape_fn(distances.dim(), |(i, k)| {
-            (distances[[i, k]] - scaler.mean[k]) / scaler.scale[k]
-        });
-        let fitted = LogisticRegression::fit(scaled.view(), y, w, l2);
+        scaler.apply_to_rows(&mut distances);
+        let fitted = LogisticRegression::fit(distances.view(), y, w, l2);
         model.weights = fitted
             .weights
             .iter()

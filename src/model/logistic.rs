@@ -28,6 +28,15 @@ impl Standardizer {
         }
     }
 
+    /// Standardises every row of `x` in place (rows are samples, as in [`Standardizer::fit`]).
+    pub fn apply_to_rows(&self, x: &mut Array2<f64>) {
+        for mut row in x.rows_mut() {
+            for ((v, mean), scale) in row.iter_mut().zip(&self.mean).zip(&self.scale) {
+                *v = (*v - mean) / scale;
+            }
+        }
+    }
+
     /// Standardises one row.
     pub fn apply(&self, row: &[f32]) -> Vec<f64> {
         row.iter()
@@ -143,5 +152,8 @@ mod tests {
         let s = Standardizer::fit(x.view());
         assert_eq!(s.apply(&[1.0, 5.0]), vec![-1.0, 0.0]);
         assert_eq!(s.apply(&[3.0, 5.0]), vec![1.0, 0.0]);
+        let mut rows = x.clone();
+        s.apply_to_rows(&mut rows);
+        assert_eq!(rows, ndarray::array![[-1.0, 0.0], [1.0, 0.0]]);
     }
 }
