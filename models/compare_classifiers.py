@@ -21,10 +21,13 @@ deviation model, both without the frame model and the narrowband Gaussian. Figur
 `eval --cv family` by a point or two (solver, EER interpolation, the parts left out), so compare
 the rows with each other, not with the model card.
 
-Usage:  python3 models/compare_classifiers.py [--hold-out-voices] [--manifest M] STATS_CSV
-            [FAMILIES_CSV] [MODEL ...]
+Usage:  python3 models/compare_classifiers.py [--hold-out-voices] [--manifest M]
+            [--family-exponent E] STATS_CSV [FAMILIES_CSV] [MODEL ...]
         MODEL: logistic, oneclass, mlp, logistic+mlp, logistic+oneclass, deviation,
-        shipped-1.15, shipped-1.15+deviation (default: all)
+        shipped-1.15, shipped-1.15+deviation, and shipped-1.15+deviation/median,
+        /narrowband-centre, /dead-zone (variants tried after 1.16.0; default: all)
+        E: each training family's share of the synthetic half grows as (its generators)^E
+        (default 1, `train`'s: every generator alike; 0 every family alike)
         M: the manifest the statistics were exported from, for the real sources (default
         ../shared/corpus/manifest.csv)
 Needs:  pip install numpy scikit-learn
@@ -80,22 +83,31 @@ def attach_sources(clips, manifest):
         c["corpus"] = source.get(os.path.normpath(os.path.abspath(c["file"])), "")
 
 
+FAMILY = {}  # set by main(): each generator's family
+FAMILY_EXPONENT = 1.0  # `--family-exponent`: 1 is `train`'s weighting
+
+
 def training_rows(clips, idx, exponent=0.5):
     """`train`'s rows and weights: each class half the weight, each generator an equal share of
-    the spoof half, each real source (`corpus`, from `attach_sources`; one source without it) a
-    share of the real half proportional to n^exponent for its n clips (0.5 as `train` since
-    1.11.0; 1 weighs every real clip alike, as up to 1.10.0), each clip an equal share of its
-    generator's or source's, split over its copies and segments."""
+    the spoof half (with `FAMILY_EXPONENT` e other than 1, each family a share proportional to
+    m^e for its m generators, split equally over them; tried after 1.16.0), each real source
+    (`corpus`, from `attach_sources`; one source without it) a share of the real half
+    proportional to n^exponent for its n clips (0.5 as `train` since 1.11.0; 1 weighs every real
+    clip alike, as up to 1.10.0), each clip an equal share of its generator's or source's, split
+    over its copies and segments."""
     per_system = collections.Counter(clips[i]["system"] for i in idx if clips[i]["label"] == "spoof")
     per_source = collections.Counter(clips[i].get("corpus", "") for i in idx
                                      if clips[i]["label"] == "bonafide")
     total = sum(n ** exponent for n in per_source.values())
+    per_family = collections.Counter(FAMILY.get(s, s) for s in per_system)
+    family_total = sum(m ** FAMILY_EXPONENT for m in per_family.values())
     x, y, w = [], [], []
     for i in idx:
         c = clips[i]
         spoof = c["label"] == "spoof"
         if spoof:
-            class_w = 0.5 / len(per_system) / per_system[c["system"]]
+            m = per_family[FAMILY.get(c["system"], c["system"])]
+            class_w = 0.5 * m ** FAMILY_EXPONENT / family_total / m / per_system[c["system"]]
         else:
             n = per_source[c.get("corpus", "")]
             class_w = 0.5 * n ** exponent / total / n
@@ -165,21 +177,54 @@ def gaussian_of_motion(x, y, w):
     return lambda q: np.log(g.mahalanobis(z(q)[:, keep]))
 
 
-def deviation(x, y, w):
-    """Logistic regression of the capped distances |x - real mean| / real deviation of the
-    statistics the Gaussian reads (1.16.0's deviation model)."""
-    keep, real = ~ENVELOPE, y == 0
-    v = w[real] / w[real].sum()
-    centre = (x[real] * v[:, None]).sum(0)
-    spread = np.sqrt(((x[real] - centre) ** 2 * v[:, None]).sum(0))
-    spread[spread < 1e-9] = 1.0
+NARROWBAND = None  # set by main(): the columns of the bands from 4 kHz up
 
-    def distances(q):
-        return np.minimum(np.abs(q - centre) / spread, 6.0)[:, keep]
-    d = distances(x)
-    z = Standardised(d)
-    m = LogisticRegression(C=0.1, max_iter=5000).fit(z(d), y, sample_weight=w)
-    return lambda q: m.decision_function(z(distances(q)))
+
+def narrowband(x):
+    """`train`'s narrowband test: every band from 4 kHz up below -75 dB (telephone, GSM)."""
+    return (x[:, NARROWBAND] < -75.0).all(axis=1)
+
+
+def weighted_centre(x, w):
+    v = w / w.sum()
+    centre = (x * v[:, None]).sum(0)
+    return centre, np.sqrt(((x - centre) ** 2 * v[:, None]).sum(0))
+
+
+def median_centre(x, _w):
+    centre = np.median(x, axis=0)
+    return centre, 1.4826 * np.median(np.abs(x - centre), axis=0)
+
+
+def deviation_model(centre_of=weighted_centre, split=False, dead_zone=0.0):
+    """Logistic regression of the capped distances |x - real centre| / real spread of the
+    statistics the Gaussian reads. 1.16.0's deviation model is the default; tried after it
+    (model card): the median and MAD of real speech as its centre and spread (`centre_of`), a
+    centre and spread of its own for narrowband rows (`split`), and distances counted only
+    beyond `dead_zone` spreads."""
+    def fit(x, y, w):
+        keep, real = ~ENVELOPE, y == 0
+        narrow = narrowband(x)
+        parts = {False: centre_of(x[real], w[real])}
+        if split:
+            parts[True] = centre_of(x[real & narrow], w[real & narrow])
+        for _, spread in parts.values():
+            spread[spread < 1e-9] = 1.0
+
+        def distances(q):
+            side = narrowband(q)[:, None] if split else False
+            centre = np.where(side, parts[split][0], parts[False][0])
+            spread = np.where(side, parts[split][1], parts[False][1])
+            d = np.minimum(np.abs(q - centre) / spread, 6.0) - dead_zone
+            return np.maximum(d, 0.0)[:, keep]
+        d = distances(x)
+        z = Standardised(d)
+        m = LogisticRegression(C=0.1, max_iter=5000).fit(z(d), y, sample_weight=w)
+        return lambda q: m.decision_function(z(distances(q)))
+    return fit
+
+
+deviation = deviation_model()
 
 
 def weighted_sum(*parts):
@@ -198,6 +243,12 @@ MODELS = {"logistic": logistic, "oneclass": oneclass, "mlp": mlp, "logistic+mlp"
           "shipped-1.15": weighted_sum((logistic, 1), (gaussian_of_motion, 2)),
           "shipped-1.15+deviation": weighted_sum((logistic, 1), (gaussian_of_motion, 2),
                                                  (deviation, 1))}
+# The deviation variants tried after 1.16.0, in the place of its deviation model.
+for _name, _part in (("median", deviation_model(centre_of=median_centre)),
+                     ("narrowband-centre", deviation_model(split=True)),
+                     ("dead-zone", deviation_model(dead_zone=1.0))):
+    MODELS[f"shipped-1.15+deviation/{_name}"] = weighted_sum(
+        (logistic, 1), (gaussian_of_motion, 2), (_part, 1))
 
 
 def eer(bona, spoof):
@@ -263,9 +314,13 @@ def read_pairs(path, key, value):
 
 
 def main():
-    global ENVELOPE
+    global ENVELOPE, NARROWBAND, FAMILY, FAMILY_EXPONENT
     args = [a for a in sys.argv[1:] if a != "--hold-out-voices"]
     hold_out_voices = len(args) < len(sys.argv) - 1
+    if "--family-exponent" in args:
+        at = args.index("--family-exponent")
+        FAMILY_EXPONENT = float(args[at + 1])
+        del args[at:at + 2]
     manifest = "../shared/corpus/manifest.csv"
     if "--manifest" in args:
         at = args.index("--manifest")
@@ -278,12 +333,14 @@ def main():
     fam_path = args[1] if len(args) > 1 and args[1].endswith(".csv") else \
         os.path.join(here, "families.csv")
     names = [a for a in args[1:] if not a.endswith(".csv")] or list(MODELS)
-    family = read_pairs(fam_path, "system", "family")
+    family = FAMILY = read_pairs(fam_path, "system", "family")
     clips = load(stats)
     attach_sources(clips, manifest)
     ENVELOPE = np.array([(n.startswith(("lfcc", "band")) and n.endswith("_mean"))
                          or (n.startswith("lfcc") and n.endswith("_std"))
                          for n in stat_names(stats)])
+    # The shipped features split 0-7 kHz into 8 bands of 875 Hz: bands 5-7 start above 4 kHz.
+    NARROWBAND = [stat_names(stats).index(f"band{b}_rel_db_mean") for b in (5, 6, 7)]
     if hold_out_voices:
         # Real speakers are folded by voice too, as `eval --hold-out-voices` does.
         voice = read_pairs(os.path.join(here, "voices.csv"), "speaker", "voice")
