@@ -491,9 +491,18 @@ pub fn fit(
         ClassifierKind::OneClass => Classifier::OneClass(gaussian()?),
         ClassifierKind::LogisticOneClass => {
             let narrowband = narrowband_gaussian(m.view(), &y, &w, &standardizer, settings);
+            // The rows the narrowband Gaussian's test picks are measured against real
+            // narrowband speech by the deviation model too (since 1.17.0).
+            let narrow: Option<Vec<bool>> = narrowband.as_ref().map(|n| {
+                m.rows()
+                    .into_iter()
+                    .map(|r| n.applies(r.as_slice().expect("standard layout")))
+                    .collect()
+            });
             let deviation = match settings.deviation_weight {
                 0.0 => None,
-                weight => DeviationLogistic::fit(m.view(), &y, &w, inputs, l2).map(|d| (d, weight)),
+                weight => DeviationLogistic::fit(m.view(), &y, &w, narrow.as_deref(), inputs, l2)
+                    .map(|d| (d, weight)),
             };
             Classifier::LogisticOneClass(Box::new(LogisticOneClass::new(
                 logistic(),
@@ -716,12 +725,21 @@ pub fn train_model(
     if cfg.fit.kind == ClassifierKind::LogisticOneClass {
         training["one_class_weight"] = json!(LogisticOneClass::ONE_CLASS_WEIGHT);
     }
-    let deviation =
-        matches!(&fitted.classifier, Classifier::LogisticOneClass(f) if f.deviation.is_some());
-    if deviation {
+    let deviation = match &fitted.classifier {
+        Classifier::LogisticOneClass(f) => f.deviation.as_ref(),
+        _ => None,
+    };
+    if let Some(d) = deviation {
+        let real = match d.has_narrowband() {
+            true => {
+                "the mean and standard deviation of real segments of the row's channel (narrowband by the narrowband Gaussian's test, or full band)"
+            }
+            false => "the mean and standard deviation of every real segment",
+        };
         training["deviation"] = json!({
             "inputs": "the one-class Gaussian's",
             "distance": format!("|z - real mean| / real standard deviation, capped at {DISTANCE_CAP}"),
+            "real": real,
             "weight": cfg.fit.deviation_weight,
         });
     }
@@ -774,12 +792,17 @@ pub fn train_model(
                 false => "",
             },
             match deviation {
-                true => format!(
+                Some(d) => format!(
                     " plus a logistic regression of how far the Gaussian's statistics lie from real \
-                     speech (weight {}),",
+                     speech{} (weight {}),",
+                    if d.has_narrowband() {
+                        " of the segment's channel"
+                    } else {
+                        ""
+                    },
                     cfg.fit.deviation_weight
                 ),
-                false => String::new(),
+                None => String::new(),
             },
             match &fitted.frame {
                 Some(_) => format!(

@@ -210,6 +210,12 @@ impl TryFrom<LogisticOneClassFile> for LogisticOneClass {
         if f.deviation.is_some() != f.deviation_scale.is_some_and(positive_finite) {
             return Err("a deviation model needs a positive finite deviation_scale".into());
         }
+        if f.deviation.as_ref().is_some_and(|d| d.has_narrowband()) && f.narrowband.is_none() {
+            return Err(
+                "a deviation model with a narrowband centre needs the narrowband Gaussian's test"
+                    .into(),
+            );
+        }
         Ok(Self {
             logistic: f.logistic,
             one_class: f.one_class,
@@ -254,10 +260,16 @@ impl LogisticOneClass {
         fused.logistic_scale = spread(&|r| fused.logistic.logit(r));
         fused.one_class_scale = spread(&|r| fused.one_class_logit(r)) / Self::ONE_CLASS_WEIGHT;
         if let Some((d, weight)) = deviation {
-            fused.deviation_scale = Some(spread(&|r| d.logit(r)) / weight);
+            fused.deviation_scale = Some(spread(&|r| d.logit(r, fused.is_narrowband(r))) / weight);
             fused.deviation = Some(d);
         }
         fused
+    }
+
+    /// Whether a standardised row is narrowband by the narrowband Gaussian's test (never
+    /// without one).
+    fn is_narrowband(&self, z: &[f64]) -> bool {
+        self.narrowband.as_ref().is_some_and(|n| n.applies(z))
     }
 
     /// The one-class score of one standardised row: its distance from real speech of its
@@ -272,7 +284,7 @@ impl LogisticOneClass {
     /// The fused score of one standardised row.
     pub fn logit(&self, z: &[f64]) -> f64 {
         let deviation = match (&self.deviation, self.deviation_scale) {
-            (Some(d), Some(scale)) => d.logit(z) / scale,
+            (Some(d), Some(scale)) => d.logit(z, self.is_narrowband(z)) / scale,
             _ => 0.0,
         };
         self.logistic.logit(z) / self.logistic_scale
@@ -344,7 +356,8 @@ mod tests {
         let logistic = LogisticRegression::fit(z.view(), &y, &w, 1.0);
         let mlp = Mlp::fit(z.view(), &y, &w, &cfg);
         let gaussian = RealSpeechGaussian::fit(z.view(), &y, &w, &[true; 2]).unwrap();
-        let deviation = DeviationLogistic::fit(z.view(), &y, &w, &[true; 2], 1.0).map(|d| (d, 1.5));
+        let deviation =
+            DeviationLogistic::fit(z.view(), &y, &w, None, &[true; 2], 1.0).map(|d| (d, 1.5));
         let both = LogisticOneClass::new(
             logistic.clone(),
             gaussian.clone(),
@@ -415,6 +428,34 @@ mod tests {
         let back: LogisticOneClass =
             serde_json::from_str(&serde_json::to_string(&fused).unwrap()).unwrap();
         assert_eq!(back.logit(&call), fused.logit(&call));
+
+        // The deviation model measures the rows the same test picks against real narrowband
+        // speech: it is fitted with the test's flags and scores with them.
+        let flags: Vec<bool> = z.rows().into_iter().map(|r| r[0] < -1.0).collect();
+        let deviation =
+            DeviationLogistic::fit(z.view(), &y, &w, Some(&flags), &[false, true], 1.0).unwrap();
+        assert!(deviation.has_narrowband());
+        let with = LogisticOneClass::new(
+            LogisticRegression::fit(z.view(), &y, &w, 1.0),
+            all.clone(),
+            Some(test.clone()),
+            Some((deviation.clone(), 1.0)),
+            z.view(),
+            &w,
+        );
+        let scale = with.deviation_scale.unwrap();
+        for (row, &narrowband) in z.rows().into_iter().zip(&flags) {
+            let row = row.to_vec();
+            let added = with.logit(&row) - fused.logit(&row);
+            let expected = deviation.logit(&row, narrowband) / scale;
+            assert!((added - expected).abs() < 1e-9, "{added} {expected}");
+        }
+        assert!(deviation.logit(&call, true) < deviation.logit(&call, false));
+        // Without the test the file could not tell which rows are narrowband.
+        let mut json = serde_json::to_value(&with).unwrap();
+        json.as_object_mut().unwrap().remove("narrowband");
+        let err = serde_json::from_value::<LogisticOneClass>(json).unwrap_err();
+        assert!(err.to_string().contains("narrowband"), "{err}");
         // Thresholds and bands must pair up and lie within the row.
         let json = serde_json::to_value(&test).unwrap();
         for (key, bad) in [
@@ -448,7 +489,7 @@ mod tests {
         let w = [1.0; 8];
         let logistic = LogisticRegression::fit(z.view(), &y, &w, 1.0);
         let gaussian = RealSpeechGaussian::fit(z.view(), &y, &w, &[true; 2]).unwrap();
-        let deviation = DeviationLogistic::fit(z.view(), &y, &w, &[true; 2], 1.0).unwrap();
+        let deviation = DeviationLogistic::fit(z.view(), &y, &w, None, &[true; 2], 1.0).unwrap();
         let without =
             LogisticOneClass::new(logistic.clone(), gaussian.clone(), None, None, z.view(), &w);
         let with = LogisticOneClass::new(
@@ -462,7 +503,7 @@ mod tests {
         let parts: Vec<f64> = z
             .rows()
             .into_iter()
-            .map(|r| deviation.logit(&r.to_vec()))
+            .map(|r| deviation.logit(&r.to_vec(), false))
             .collect();
         let spread = weighted_mean_spread(&parts, &w).1;
         let scale = with.deviation_scale.unwrap();
