@@ -25,7 +25,8 @@ Usage:  python3 models/compare_classifiers.py [--hold-out-voices] [--manifest M]
             [--family-exponent E] STATS_CSV [FAMILIES_CSV] [MODEL ...]
         MODEL: logistic, oneclass, mlp, logistic+mlp, logistic+oneclass, deviation,
         shipped-1.15, shipped-1.15+deviation, and shipped-1.15+deviation/median,
-        /narrowband-centre, /dead-zone (variants tried after 1.16.0; default: all)
+        /narrowband-centre, /channel-centres (1.17.0's), /channel-centres-pooled-spread,
+        /dead-zone (variants tried after 1.16.0; default: all)
         E: each training family's share of the synthetic half grows as (its generators)^E
         (default 1, `train`'s: every generator alike; 0 every family alike)
         M: the manifest the statistics were exported from, for the real sources (default
@@ -196,18 +197,25 @@ def median_centre(x, _w):
     return centre, 1.4826 * np.median(np.abs(x - centre), axis=0)
 
 
-def deviation_model(centre_of=weighted_centre, split=False, dead_zone=0.0):
+def deviation_model(centre_of=weighted_centre, split=False, channels=False, pooled_spread=False,
+                    dead_zone=0.0):
     """Logistic regression of the capped distances |x - real centre| / real spread of the
-    statistics the Gaussian reads. 1.16.0's deviation model is the default; tried after it
-    (model card): the median and MAD of real speech as its centre and spread (`centre_of`), a
-    centre and spread of its own for narrowband rows (`split`), and distances counted only
-    beyond `dead_zone` spreads."""
+    statistics the Gaussian reads: 1.16.0's deviation model by default. `split`: narrowband rows
+    against a centre and spread of real narrowband rows; with `channels` too, full-band rows
+    against real full-band rows' (1.17.0's deviation model), else against every real row's;
+    `pooled_spread`: with `split`, every row's distance in the spread of all real rows. Tried
+    after 1.16.0 (model card): the median and MAD as centre and spread (`centre_of`), and
+    distances counted only beyond `dead_zone` spreads."""
     def fit(x, y, w):
         keep, real = ~ENVELOPE, y == 0
         narrow = narrowband(x)
-        parts = {False: centre_of(x[real], w[real])}
+        full_rows = real & ~narrow if channels else real
+        parts = {False: centre_of(x[full_rows], w[full_rows])}
         if split:
             parts[True] = centre_of(x[real & narrow], w[real & narrow])
+        if pooled_spread:
+            spread = centre_of(x[real], w[real])[1]
+            parts = {side: (centre, spread) for side, (centre, _) in parts.items()}
         for _, spread in parts.values():
             spread[spread < 1e-9] = 1.0
 
@@ -243,9 +251,13 @@ MODELS = {"logistic": logistic, "oneclass": oneclass, "mlp": mlp, "logistic+mlp"
           "shipped-1.15": weighted_sum((logistic, 1), (gaussian_of_motion, 2)),
           "shipped-1.15+deviation": weighted_sum((logistic, 1), (gaussian_of_motion, 2),
                                                  (deviation, 1))}
-# The deviation variants tried after 1.16.0, in the place of its deviation model.
+# The deviation variants tried after 1.16.0, in the place of its deviation model
+# (channel-centres is 1.17.0's).
 for _name, _part in (("median", deviation_model(centre_of=median_centre)),
                      ("narrowband-centre", deviation_model(split=True)),
+                     ("channel-centres", deviation_model(split=True, channels=True)),
+                     ("channel-centres-pooled-spread",
+                      deviation_model(split=True, channels=True, pooled_spread=True)),
                      ("dead-zone", deviation_model(dead_zone=1.0))):
     MODELS[f"shipped-1.15+deviation/{_name}"] = weighted_sum(
         (logistic, 1), (gaussian_of_motion, 2), (_part, 1))
