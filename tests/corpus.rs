@@ -73,9 +73,10 @@ fn leave_one_system_out_eer_stays_within_bounds() {
     eprintln!(
         "leave-one-system-out, voices held out, mean EER: clean {clean:.3}, telephone {phone:.3}"
     );
-    // Measured for model 1.16.0's recipe: 20.7 % clean, 26.5 % on telephone copies (band-passed
-    // 300 Hz to 3.0-3.8 kHz, 8 kHz, mu-law); 1.15.0's, without the deviation model, 23.5 / 28.4 %,
-    // fails the clean bound; 1.14.0's, without the pulse shape's stability, 23.8 / 29.4 %; 1.13.0's, whose speech detector had a fixed floor,
+    // Measured for model 1.17.0's recipe: 21.2 % clean, 25.0 % on telephone copies (band-passed
+    // 300 Hz to 3.0-3.8 kHz, 8 kHz, mu-law); 1.16.0's, whose deviation model measured calls
+    // against all real speech, 20.7 / 26.5 %, fails the telephone bound; 1.15.0's, without the
+    // deviation model, 23.5 / 28.4 %, fails both; 1.14.0's, without the pulse shape's stability, 23.8 / 29.4 %; 1.13.0's, whose speech detector had a fixed floor,
     // 23.7 / 29.5 %; 1.12.0's, with one Gaussian of real speech for
     // every channel, 23.6 / 29.2 %; 1.11.0's, without the frame model, 23.4 / 29.1 %;
     // 1.10.0's, whose real clips all weighed the same,
@@ -85,7 +86,7 @@ fn leave_one_system_out_eer_stays_within_bounds() {
     // voices inflate: 1.10.0 24.7 / 25.7 %; 1.9.0 32.6 / 30.5 %; 1.8.0 31.2 / 30.6 %; 1.7.0
     // 23.6 / 29.4 %; 1.6.0 22.9 / 29.2 %; 1.2.0 20.1 / 24.2 %.)
     assert!(clean < 0.22, "clean {clean}");
-    assert!(phone < 0.335, "telephone {phone}");
+    assert!(phone < 0.26, "telephone {phone}");
 }
 
 /// The shipped model was trained on this corpus's manifest (its hash is in the model's
@@ -211,7 +212,8 @@ fn leave_one_family_out_reports_every_metric() {
         }
     }
     let mean = v["mean_system_eer"]["clean"].as_f64().unwrap();
-    // Measured for model 1.16.0's recipe: 28.4 % clean, 30.3 % telephone (1.15.0: 28.9 / 32.1;
+    // Measured for model 1.17.0's recipe: 28.0 % clean, 28.1 % telephone (1.16.0: 28.4 / 30.3;
+    // 1.15.0: 28.9 / 32.1;
     // 1.14.0: 31.5 / 32.9;
     // 1.13.0: 31.5 / 33.2; 1.12.0: 31.5 / 34.5;
     // 1.11.0: 31.7 / 35.1;
@@ -223,10 +225,10 @@ fn leave_one_family_out_reports_every_metric() {
     assert_eq!(v["reliability"]["clean"].as_array().unwrap().len(), 10);
 
     // Real speech of speakers the fold models never heard is not flagged more often through the
-    // telephone band than at full band, beyond 3 points (measured with 1.13.0 at the default
-    // synthetic threshold 0.7: 2.3 % clean, 0.0 % telephone; 1.12.0: 1.5 / 0.0; 1.11.0: 1.8 /
-    // 0.0; 1.10.0: 3.7 /
-    // 0.0; 1.9.0: 2.4 / 0.0; 1.8.0: 3.0 / 0.0; 1.7.0: 20.2 / 10.7; 1.6.0: 18.0 / 9.2).
+    // telephone band than at full band, beyond 3 points (measured at the default synthetic
+    // threshold 0.7 with 1.17.0: 4.5 % clean, 0.0 % telephone; 1.13.0: 2.3 / 0.0; 1.12.0: 1.5 /
+    // 0.0; 1.11.0: 1.8 / 0.0; 1.10.0: 3.7 / 0.0; 1.9.0: 2.4 / 0.0; 1.8.0: 3.0 / 0.0; 1.7.0: 20.2
+    // / 10.7; 1.6.0: 18.0 / 9.2).
     let clean_flagged = share(&v["reliability"]["clean"], "bonafide", |lo, _| lo >= 0.7);
     let phone_flagged = share(&v["reliability"]["telephone"], "bonafide", |lo, _| {
         lo >= 0.7
@@ -312,8 +314,9 @@ fn families_can_be_scored_with_their_voices_held_out() {
         "{}",
         v["description"]
     );
-    // Measured for model 1.16.0's recipe: 24.3 % clean (28.6 % on telephone copies; three seeds
-    // 24.3 ± 1.4 %); 1.15.0's, without the deviation model, 24.9 / 30.3 % (24.5 ± 0.6 %). Every
+    // Measured for model 1.17.0's recipe: 23.9 % clean (26.8 % on telephone copies; three seeds
+    // 23.1 ± 1.1 %); 1.16.0's 24.3 / 28.6 % (24.3 ± 1.4 %); 1.15.0's, without the deviation
+    // model, 24.9 / 30.3 % (24.5 ± 0.6 %). Every
     // earlier recipe fails this bound: 1.14.0's, without the pulse shape's stability, 26.3 / 32.2 % (26.2 ± 1.4 %); 1.13.0's 26.4 / 32.2 % (26.0 ± 1.3 %); 1.12.0's,
     // with one Gaussian for every channel, 26.0 / 33.5 % (25.7 ± 1.4 %); 1.11.0's, without the
     // frame model, 27.0 / 34.5 % (26.4 ± 1.3 %); 1.10.0's, whose real clips all weighed the
@@ -323,7 +326,9 @@ fn families_can_be_scored_with_their_voices_held_out() {
     let gsm = v["mean_system_eer"]["gsm"].as_f64().unwrap();
     eprintln!("leave-one-family-out, voices held out, mean EER: clean {mean:.3}, gsm {gsm:.3}");
     assert!(mean.is_finite() && mean < 0.26, "clean {mean}");
-    // GSM copies: 28.9 % with 1.16.0's recipe; 30.1 % with 1.15.0's (1.14.0's 31.1 %); 31.3 % with 1.13.0's recipe
+    // GSM copies: 31.0 % with 1.17.0's recipe, whose deviation model measures them against real
+    // narrowband speech, mostly mu-law copies (model card, "Changes in 1.17.0"); 28.9 % with
+    // 1.16.0's; 30.1 % with 1.15.0's (1.14.0's 31.1 %); 31.3 % with 1.13.0's recipe
     // (three seeds 31.8 ± 0.5 %); 33.3 % with 1.12.0's, whose one Gaussian of real speech served
     // every channel (33.8 ± 1.0 %), which fails this bound; 35.0 % with 1.11.0's, without the
     // frame model (35.3 ± 1.1 %); 36.2 % with 1.10.0's (37.2 ± 1.5 %); 40.9 % with 1.9.0's

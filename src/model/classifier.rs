@@ -95,7 +95,8 @@ pub struct Fusion {
 /// of 2 and the deviation part a spread of its weight (1 in the shipped model): the Gaussian,
 /// which knows no generator, ranks unseen generator families better (see the model card), the
 /// logistic regression the families it was trained on, and the deviation model what leaving
-/// real speech's range in either direction says.
+/// real speech's range in either direction says. With a narrowband Gaussian, its test also picks
+/// the real speech a row's distances are measured from (since 1.17.0).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "LogisticOneClassFile")]
 pub struct LogisticOneClass {
@@ -111,7 +112,8 @@ pub struct LogisticOneClass {
     /// `one_class`'s place (a call is compared with real calls, not with full-band speech).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub narrowband: Option<NarrowbandGaussian>,
-    /// Since 1.16.0: the model of the distances from real speech.
+    /// Since 1.16.0: the model of the distances from real speech (since 1.17.0 of the row's
+    /// channel, by `narrowband`'s test).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deviation: Option<DeviationLogistic>,
     /// Divides the deviation model's log-odds (present with `deviation`).
