@@ -42,8 +42,10 @@ pub struct DeviationLogistic {
     bias: f64,
 }
 
-/// Real speech's weighted mean and standard deviation of each statistic a deviation model reads.
-#[derive(Debug, Clone, PartialEq)]
+/// Real speech's weighted mean and standard deviation of each statistic a deviation model reads
+/// (as a file stores the narrowband one: `{"centre": [...], "spread": [...]}`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Reference {
     centre: Vec<f64>,
     spread: Vec<f64>,
@@ -62,13 +64,12 @@ impl Reference {
         Some(Self { centre, spread })
     }
 
-    /// Read from a file: `d` finite centres and positive finite spreads.
-    fn checked(centre: Vec<f64>, spread: Vec<f64>, d: usize) -> Option<Self> {
-        let fine = centre.len() == d
-            && spread.len() == d
-            && spread.iter().all(|&s| s > 0.0 && s.is_finite())
-            && centre.iter().all(|c| c.is_finite());
-        fine.then_some(Self { centre, spread })
+    /// Whether it holds `d` finite centres and positive finite spreads, as a file must.
+    fn fits(&self, d: usize) -> bool {
+        self.centre.len() == d
+            && self.spread.len() == d
+            && self.spread.iter().all(|&s| s > 0.0 && s.is_finite())
+            && self.centre.iter().all(|c| c.is_finite())
     }
 
     /// The capped distance of value `v` of the `k`-th statistic read from the centre.
@@ -85,9 +86,7 @@ struct DeviationFile {
     real_centre: Vec<f64>,
     real_spread: Vec<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    narrowband_centre: Option<Vec<f64>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    narrowband_spread: Option<Vec<f64>>,
+    narrowband: Option<Reference>,
     weights: Vec<f64>,
     bias: f64,
 }
@@ -97,41 +96,39 @@ impl TryFrom<DeviationFile> for DeviationLogistic {
 
     fn try_from(f: DeviationFile) -> Result<Self, String> {
         let d = f.inputs.iter().filter(|&&u| u).count();
-        let real = Reference::checked(f.real_centre, f.real_spread, d);
-        let narrowband = match (f.narrowband_centre, f.narrowband_spread) {
-            (None, None) => Some(None),
-            (Some(centre), Some(spread)) => Reference::checked(centre, spread, d).map(Some),
-            _ => None,
+        let real = Reference {
+            centre: f.real_centre,
+            spread: f.real_spread,
         };
-        let weighted = f.weights.len() == d && f.weights.iter().all(|v| v.is_finite());
-        match (real, narrowband) {
-            (Some(real), Some(narrowband)) if d > 0 && weighted && f.bias.is_finite() => Ok(Self {
-                inputs: f.inputs,
-                real,
-                narrowband,
-                weights: f.weights,
-                bias: f.bias,
-            }),
-            _ => Err(format!(
+        let fine = d > 0
+            && real.fits(d)
+            && f.narrowband.as_ref().is_none_or(|r| r.fits(d))
+            && f.weights.len() == d
+            && f.weights.iter().all(|v| v.is_finite())
+            && f.bias.is_finite();
+        if !fine {
+            return Err(format!(
                 "a deviation model reading {d} statistics needs {d} finite centres, positive \
                  spreads (for narrowband speech too, if it has any) and weights, and a finite bias"
-            )),
+            ));
         }
+        Ok(Self {
+            inputs: f.inputs,
+            real,
+            narrowband: f.narrowband,
+            weights: f.weights,
+            bias: f.bias,
+        })
     }
 }
 
 impl From<DeviationLogistic> for DeviationFile {
     fn from(m: DeviationLogistic) -> Self {
-        let (narrowband_centre, narrowband_spread) = match m.narrowband {
-            Some(r) => (Some(r.centre), Some(r.spread)),
-            None => (None, None),
-        };
         Self {
             inputs: m.inputs,
             real_centre: m.real.centre,
             real_spread: m.real.spread,
-            narrowband_centre,
-            narrowband_spread,
+            narrowband: m.narrowband,
             weights: m.weights,
             bias: m.bias,
         }
@@ -374,11 +371,15 @@ mod tests {
             DeviationLogistic::fit(z.view(), &y, &w, Some(&narrow), &[true, true], 1.0).unwrap();
         let json = serde_json::to_string(&m).unwrap();
         assert_eq!(serde_json::from_str::<DeviationLogistic>(&json).unwrap(), m);
-        let halved = json.replace("\"narrowband_spread\":", "\"unused\":");
-        assert!(serde_json::from_str::<DeviationLogistic>(&halved).is_err());
         let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+        let mut halved = value.clone();
+        halved["narrowband"]
+            .as_object_mut()
+            .unwrap()
+            .remove("spread");
+        assert!(serde_json::from_value::<DeviationLogistic>(halved).is_err());
         let mut one_spread = value.clone();
-        one_spread["narrowband_spread"] = serde_json::json!([1.0]);
+        one_spread["narrowband"]["spread"] = serde_json::json!([1.0]);
         let err = serde_json::from_value::<DeviationLogistic>(one_spread).unwrap_err();
         assert!(err.to_string().contains("narrowband"), "{err}");
     }
