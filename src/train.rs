@@ -362,15 +362,16 @@ const MIN_NARROWBAND_REAL_ROWS: usize = 50;
 
 /// The Gaussian of real narrowband speech (rows whose `settings.narrowband_bands` all lie below
 /// [`NARROWBAND_FLOOR_DB`]: telephone copies, and degraded copies that went through a telephone
-/// channel), with its test in standardised units; none when the settings ask for one Gaussian
-/// or fewer than [`MIN_NARROWBAND_REAL_ROWS`] real rows are narrowband.
+/// channel), with its test in standardised units and which rows of `z` it picks (for the
+/// deviation model); none when the settings ask for one Gaussian or fewer than
+/// [`MIN_NARROWBAND_REAL_ROWS`] real rows are narrowband.
 fn narrowband_gaussian(
     z: ArrayView2<'_, f64>,
     y: &[f64],
     w: &[f64],
     standardizer: &Standardizer,
     settings: &FitSettings,
-) -> Option<NarrowbandGaussian> {
+) -> Option<(NarrowbandGaussian, Vec<bool>)> {
     let bands = &settings.narrowband_bands;
     if bands.is_empty() {
         return None;
@@ -395,7 +396,10 @@ fn narrowband_gaussian(
         .map(|(&w, &n)| if n { w } else { 0.0 })
         .collect();
     let gaussian = RealSpeechGaussian::fit(z, y, &narrow_w, &settings.one_class_inputs)?;
-    Some(NarrowbandGaussian::new(gaussian, bands.clone(), below))
+    Some((
+        NarrowbandGaussian::new(gaussian, bands.clone(), below),
+        narrow,
+    ))
 }
 
 /// The shipped model's frame weight (since 1.12.0): the frame term's spread is a quarter of the
@@ -490,15 +494,10 @@ pub fn fit(
         }),
         ClassifierKind::OneClass => Classifier::OneClass(gaussian()?),
         ClassifierKind::LogisticOneClass => {
-            let narrowband = narrowband_gaussian(m.view(), &y, &w, &standardizer, settings);
             // The rows the narrowband Gaussian's test picks are measured against real
             // narrowband speech by the deviation model too (since 1.17.0).
-            let narrow: Option<Vec<bool>> = narrowband.as_ref().map(|n| {
-                m.rows()
-                    .into_iter()
-                    .map(|r| n.applies(r.as_slice().expect("standard layout")))
-                    .collect()
-            });
+            let (narrowband, narrow) =
+                narrowband_gaussian(m.view(), &y, &w, &standardizer, settings).unzip();
             let deviation = match settings.deviation_weight {
                 0.0 => None,
                 weight => DeviationLogistic::fit(m.view(), &y, &w, narrow.as_deref(), inputs, l2)
@@ -903,10 +902,11 @@ mod tests {
         }
         let standardizer = Standardizer::fit(m.view());
         standardizer.apply_to_rows(&mut m);
-        let fitted = narrowband_gaussian(m.view(), &y, &w, &standardizer, &settings)
+        let (fitted, narrow) = narrowband_gaussian(m.view(), &y, &w, &standardizer, &settings)
             .expect("60 real narrowband rows");
         for (i, row) in m.rows().into_iter().enumerate() {
             assert_eq!(fitted.applies(&row.to_vec()), i % 2 == 1, "row {i}");
+            assert_eq!(narrow[i], i % 2 == 1, "row {i}");
         }
         // The Gaussian is that of the real narrowband rows alone (every 4th row from the 2nd).
         let only: Vec<f64> = (0..240).map(|i| f64::from(u8::from(i % 4 == 1))).collect();

@@ -76,10 +76,10 @@ fn leave_one_system_out_eer_stays_within_bounds() {
     // Measured for model 1.17.0's recipe: 21.2 % clean, 25.0 % on telephone copies (band-passed
     // 300 Hz to 3.0-3.8 kHz, 8 kHz, mu-law); 1.16.0's, whose deviation model measured calls
     // against all real speech, 20.7 / 26.5 %, fails the telephone bound; 1.15.0's, without the
-    // deviation model, 23.5 / 28.4 %, fails both; 1.14.0's, without the pulse shape's stability, 23.8 / 29.4 %; 1.13.0's, whose speech detector had a fixed floor,
-    // 23.7 / 29.5 %; 1.12.0's, with one Gaussian of real speech for
-    // every channel, 23.6 / 29.2 %; 1.11.0's, without the frame model, 23.4 / 29.1 %;
-    // 1.10.0's, whose real clips all weighed the same,
+    // deviation model, 23.5 / 28.4 %, fails both; 1.14.0's, without the pulse shape's
+    // stability, 23.8 / 29.4 %; 1.13.0's, whose speech detector had a fixed floor, 23.7 / 29.5 %;
+    // 1.12.0's, with one Gaussian of real speech for every channel, 23.6 / 29.2 %; 1.11.0's,
+    // without the frame model, 23.4 / 29.1 %; 1.10.0's, whose real clips all weighed the same,
     // measured 26.0 / 30.4 % and fails the clean bound; 1.9.0's, whose Gaussian also read the
     // spectral envelope, 32.3 / 33.9 % fails both (1.8.0: 31.1 / 34.2 %; 1.7.0's logistic
     // regression 35.0 / 39.6 %). (Without holding the voices out, which the corpus's shared
@@ -316,11 +316,11 @@ fn families_can_be_scored_with_their_voices_held_out() {
     );
     // Measured for model 1.17.0's recipe: 23.9 % clean (26.8 % on telephone copies; three seeds
     // 23.1 ± 1.1 %); 1.16.0's 24.3 / 28.6 % (24.3 ± 1.4 %); 1.15.0's, without the deviation
-    // model, 24.9 / 30.3 % (24.5 ± 0.6 %). Every
-    // earlier recipe fails this bound: 1.14.0's, without the pulse shape's stability, 26.3 / 32.2 % (26.2 ± 1.4 %); 1.13.0's 26.4 / 32.2 % (26.0 ± 1.3 %); 1.12.0's,
-    // with one Gaussian for every channel, 26.0 / 33.5 % (25.7 ± 1.4 %); 1.11.0's, without the
-    // frame model, 27.0 / 34.5 % (26.4 ± 1.3 %); 1.10.0's, whose real clips all weighed the
-    // same, 28.3 / 34.1 % (27.8 ± 1.0 %); 1.9.0's, whose Gaussian also read the spectral
+    // model, 24.9 / 30.3 % (24.5 ± 0.6 %). Every earlier recipe fails this bound: 1.14.0's,
+    // without the pulse shape's stability, 26.3 / 32.2 % (26.2 ± 1.4 %); 1.13.0's 26.4 / 32.2 %
+    // (26.0 ± 1.3 %); 1.12.0's, with one Gaussian for every channel, 26.0 / 33.5 % (25.7 ± 1.4
+    // %); 1.11.0's, without the frame model, 27.0 / 34.5 % (26.4 ± 1.3 %); 1.10.0's, whose real
+    // clips all weighed the same, 28.3 / 34.1 % (27.8 ± 1.0 %); 1.9.0's, whose Gaussian also read the spectral
     // envelope, 33.9 / 40.7 % (33.2 ± 0.8 %); 1.7.0's logistic regression 40.4 / 45.4 %.
     let mean = v["mean_system_eer"]["clean"].as_f64().unwrap();
     let gsm = v["mean_system_eer"]["gsm"].as_f64().unwrap();

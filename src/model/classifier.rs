@@ -260,7 +260,8 @@ impl LogisticOneClass {
             deviation_scale: None,
         };
         fused.logistic_scale = spread(&|r| fused.logistic.logit(r));
-        fused.one_class_scale = spread(&|r| fused.one_class_logit(r)) / Self::ONE_CLASS_WEIGHT;
+        fused.one_class_scale =
+            spread(&|r| fused.one_class_logit(r, fused.is_narrowband(r))) / Self::ONE_CLASS_WEIGHT;
         if let Some((d, weight)) = deviation {
             fused.deviation_scale = Some(spread(&|r| d.logit(r, fused.is_narrowband(r))) / weight);
             fused.deviation = Some(d);
@@ -274,23 +275,24 @@ impl LogisticOneClass {
         self.narrowband.as_ref().is_some_and(|n| n.applies(z))
     }
 
-    /// The one-class score of one standardised row: its distance from real speech of its
-    /// channel.
-    fn one_class_logit(&self, z: &[f64]) -> f64 {
+    /// The one-class score of one standardised row, narrowband (`narrow`, by
+    /// [`Self::is_narrowband`]) or not: its distance from real speech of its channel.
+    fn one_class_logit(&self, z: &[f64], narrow: bool) -> f64 {
         match &self.narrowband {
-            Some(n) if n.applies(z) => n.gaussian.logit(z),
+            Some(n) if narrow => n.gaussian.logit(z),
             _ => self.one_class.logit(z),
         }
     }
 
     /// The fused score of one standardised row.
     pub fn logit(&self, z: &[f64]) -> f64 {
+        let narrow = self.is_narrowband(z);
         let deviation = match (&self.deviation, self.deviation_scale) {
-            (Some(d), Some(scale)) => d.logit(z, self.is_narrowband(z)) / scale,
+            (Some(d), Some(scale)) => d.logit(z, narrow) / scale,
             _ => 0.0,
         };
         self.logistic.logit(z) / self.logistic_scale
-            + self.one_class_logit(z) / self.one_class_scale
+            + self.one_class_logit(z, narrow) / self.one_class_scale
             + deviation
     }
 }
@@ -421,7 +423,11 @@ mod tests {
             let row = row.to_vec();
             let expected = if row[0] < -1.0 { &narrow } else { &all };
             assert_eq!(test.applies(&row), row[0] < -1.0);
-            assert_eq!(fused.one_class_logit(&row), expected.logit(&row));
+            assert_eq!(fused.is_narrowband(&row), row[0] < -1.0);
+            assert_eq!(
+                fused.one_class_logit(&row, fused.is_narrowband(&row)),
+                expected.logit(&row)
+            );
         }
         // A narrowband row like the real calls is closer to real speech than it would be to the
         // full-band Gaussian, and the file keeps the Gaussian.

@@ -318,8 +318,9 @@ mod tests {
         }
     }
 
-    /// [`two_sided`]'s rows, every other one narrowband (flagged) with its first statistic 4
-    /// higher, as a channel moves a statistic of real and synthetic speech alike.
+    /// [`two_sided`]'s rows, every other pair narrowband (flagged; a pair holds both sides of the
+    /// synthetic rows) with its first statistic 4 higher, as a channel moves a statistic of real
+    /// and synthetic speech alike.
     fn two_channels() -> (Array2<f64>, Vec<f64>, Vec<f64>, Vec<bool>) {
         let (mut z, y, w) = two_sided();
         let narrow: Vec<bool> = (0..z.nrows()).map(|i| (i / 2) % 2 == 1).collect();
@@ -345,8 +346,7 @@ mod tests {
         assert!((call - speech).abs() < 0.2, "{call} {speech}");
         assert!(m.logit(&[4.0, 0.0], false) > call + 2.0);
         assert!(m.logit(&[7.0, 0.0], true) > call + 2.0 && m.logit(&[1.0, 0.0], true) > call + 2.0);
-        // One centre for both channels sits between them and tells the synthetic rows apart
-        // less well.
+        // One centre for both channels sits between them.
         let one = DeviationLogistic::fit(z.view(), &y, &w, None, &[true, true], 1.0).unwrap();
         assert!(!one.has_narrowband() && (one.real.centre[0] - 2.0).abs() < 0.2);
         // Without real rows of one channel there is no split.
