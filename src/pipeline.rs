@@ -9,7 +9,9 @@ use crate::decode::{AudioDecoderStream, AudioInfo};
 use crate::error::Result;
 use crate::features::{FeatureConfig, FrameAnalyzer, FrameFeatures};
 use crate::resample::StreamResampler;
-use crate::segment::{DynamicsMode, SegmentConfig, SegmentFeatures, Segmenter};
+use crate::segment::{
+    BAND_LIMITED_FLOOR_DB, DynamicsMode, SegmentConfig, SegmentFeatures, Segmenter,
+};
 
 /// How multi-channel recordings are analysed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, clap::ValueEnum)]
@@ -59,6 +61,27 @@ pub struct ChannelAnalysis {
     pub segments: Vec<SegmentFeatures>,
     /// Seconds of speech detected in the channel.
     pub speech_s: f64,
+    /// Whether the channel was analysed as a call, up to [`CALL_BAND_HZ`] only.
+    pub as_call: bool,
+}
+
+/// Highest frequency a call is analysed to, Hz. A call carried at 8 kHz keeps nothing above 4
+/// kHz; what a recorder adds there when it stores the call at a higher rate (16-bit
+/// quantisation noise, 20 dB higher against the speech when the call is stored 20 dB quieter)
+/// is left out, so the call reads as it does stored at 8 kHz or in floating point.
+pub const CALL_BAND_HZ: f32 = 4_000.0;
+
+/// Whether `ch` reads as a call: the median over its segments of the energy above 4 kHz
+/// ([`SegmentFeatures::call_band_db`]) lies under [`BAND_LIMITED_FLOOR_DB`]. A recording
+/// low-passed at 5 kHz (a lossy coder) keeps its 4-5 kHz band and is not taken for a call.
+pub fn reads_as_call(ch: &ChannelAnalysis) -> bool {
+    let mut top: Vec<f32> = ch.segments.iter().filter_map(|s| s.call_band_db).collect();
+    if top.is_empty() {
+        return false;
+    }
+    let mid = top.len() / 2;
+    let (_, median, _) = top.select_nth_unstable_by(mid, f32::total_cmp);
+    *median < BAND_LIMITED_FLOOR_DB
 }
 
 /// The analysis of one file.
@@ -170,15 +193,18 @@ impl Producer {
 
 /// Frame analyser and segmenter for one stream of mono samples at the analysis rate.
 struct ChannelChain {
+    as_call: bool,
     analyzer: FrameAnalyzer,
     segmenter: Segmenter,
     frames: Vec<FrameFeatures>,
 }
 
 impl ChannelChain {
-    fn new(cfg: &AnalysisConfig) -> Result<Self> {
+    /// The chain for `cfg`, analysing up to [`CALL_BAND_HZ`] only if `as_call`.
+    fn new(cfg: &AnalysisConfig, as_call: bool) -> Result<Self> {
         Ok(Self {
-            analyzer: FrameAnalyzer::new(&cfg.features)?,
+            as_call,
+            analyzer: FrameAnalyzer::up_to(&cfg.features, as_call.then_some(CALL_BAND_HZ))?,
             segmenter: Segmenter::new(&cfg.segments, &cfg.features, &cfg.dynamics)?,
             frames: Vec::new(),
         })
@@ -195,6 +221,7 @@ impl ChannelChain {
                 analyzer,
                 segmenter,
                 frames,
+                ..
             } = self;
             rayon::join(
                 || analyzer.analyse_buffered(frames),
@@ -219,24 +246,51 @@ impl ChannelChain {
             channel,
             segments,
             speech_s,
+            as_call: self.as_call,
         }
     }
 }
 
-/// Decodes and analyses `path` as `cfg` says.
+/// Decodes and analyses `path` as `cfg` says. A file at 8 kHz or below is analysed as a call
+/// ([`CALL_BAND_HZ`]); a channel of a file at a higher rate that [reads as a
+/// call](reads_as_call) is analysed again as one, from a second decoding of the file.
 pub fn analyze_file(path: &Path, cfg: &AnalysisConfig) -> Result<FileAnalysis> {
-    analyze_stream(AudioDecoderStream::open(path, cfg.max_duration_s)?, cfg)
+    let open = || AudioDecoderStream::open(path, cfg.max_duration_s);
+    let mut analysis = analyze_stream(open()?, cfg)?;
+    let again = |c: &ChannelAnalysis| !c.as_call && reads_as_call(c);
+    if analysis.channels.iter().any(again) {
+        let calls = analyze_stream_as(open()?, cfg, true)?;
+        for (c, call) in analysis.channels.iter_mut().zip(calls.channels) {
+            if again(c) {
+                *c = call;
+            }
+        }
+    }
+    Ok(analysis)
 }
 
 /// Analyses an opened decoder stream as `cfg` says.
 ///
 /// Decoding and resampling run on their own thread, up to 16 one-second chunks ahead of the
 /// frame analysis, which runs on rayon's threads.
+///
+/// A stream at 8 kHz or below is analysed as a call ([`CALL_BAND_HZ`]); one at a higher rate is
+/// analysed once, at full band ([`analyze_file`] analyses it again if it reads as a call).
 pub fn analyze_stream(stream: AudioDecoderStream, cfg: &AnalysisConfig) -> Result<FileAnalysis> {
+    let narrow = stream.info().sample_rate as f32 <= 2.0 * CALL_BAND_HZ;
+    analyze_stream_as(stream, cfg, narrow)
+}
+
+/// [`analyze_stream`], analysing every channel as a call if `as_call`.
+fn analyze_stream_as(
+    stream: AudioDecoderStream,
+    cfg: &AnalysisConfig,
+    as_call: bool,
+) -> Result<FileAnalysis> {
     let info = stream.info().clone();
     let producer = Producer::new(stream, cfg.channels, cfg.features.sample_rate)?;
     let mut chains = (0..producer.resamplers.len())
-        .map(|_| ChannelChain::new(cfg))
+        .map(|_| ChannelChain::new(cfg, as_call))
         .collect::<Result<Vec<_>>>()?;
     let frames = std::thread::scope(|scope| -> Result<u64> {
         let (tx, rx) = std::sync::mpsc::sync_channel(CHUNKS_AHEAD);
@@ -267,9 +321,24 @@ pub fn analyze_stream(stream: AudioDecoderStream, cfg: &AnalysisConfig) -> Resul
     })
 }
 
-/// Analyses mono samples already at the analysis rate (used for training and augmentation).
+/// Analyses mono samples already at the analysis rate (used for training and augmentation); if
+/// they [read as a call](reads_as_call), analyses them again as one, as [`analyze_file`] does.
 pub fn analyze_samples(samples: &[f32], cfg: &AnalysisConfig) -> Result<ChannelAnalysis> {
-    let mut chain = ChannelChain::new(cfg)?;
+    let analysis = analyze_samples_as(samples, cfg, false)?;
+    if reads_as_call(&analysis) {
+        analyze_samples_as(samples, cfg, true)
+    } else {
+        Ok(analysis)
+    }
+}
+
+/// Analyses mono samples at the analysis rate, as a call if `as_call`.
+fn analyze_samples_as(
+    samples: &[f32],
+    cfg: &AnalysisConfig,
+    as_call: bool,
+) -> Result<ChannelAnalysis> {
+    let mut chain = ChannelChain::new(cfg, as_call)?;
     chain.push(samples);
     let duration_s = samples.len() as f64 / cfg.features.sample_rate as f64;
     Ok(chain.finish(None, duration_s))
@@ -332,6 +401,79 @@ fn downmix(block: &[Vec<f32>], out: &mut Vec<f32>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use crate::augment::{band_pass, stored_16bit, telephone};
+    use crate::segment::stat_names;
+
+    fn speech() -> Vec<f32> {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("audio-samples/real_librispeech_4137-11701-0000.flac");
+        load_mono(&path, 16_000, 60.0).unwrap()
+    }
+
+    /// The largest energy above 4 kHz over the scored segments, dB.
+    fn loudest_call_band(ch: &ChannelAnalysis) -> f32 {
+        ch.segments
+            .iter()
+            .filter_map(|s| s.call_band_db)
+            .fold(f32::NEG_INFINITY, f32::max)
+    }
+
+    #[test]
+    fn a_call_stored_in_16_bits_is_analysed_as_a_call_and_reads_as_in_floating_point() {
+        let cfg = AnalysisConfig::default();
+        let call = telephone(&speech(), 16_000, 3).unwrap();
+        let stored = stored_16bit(&call, -20.0);
+        // At full band the quantisation noise stands well above an empty band...
+        let full = analyze_samples_as(&stored, &cfg, false).unwrap();
+        assert!(!full.as_call);
+        assert!(reads_as_call(&full));
+        assert!(
+            loudest_call_band(&full) > -75.0,
+            "{}",
+            loudest_call_band(&full)
+        );
+        // ...and analysed as a call it is gone, as in the floating-point call.
+        let (stored, float) = (
+            analyze_samples(&stored, &cfg).unwrap(),
+            analyze_samples(&call, &cfg).unwrap(),
+        );
+        assert!(stored.as_call && float.as_call);
+        assert!(
+            loudest_call_band(&stored) < -85.0,
+            "{}",
+            loudest_call_band(&stored)
+        );
+        let names = stat_names(&cfg.features);
+        let band = |ch: &ChannelAnalysis, name: &str| {
+            let i = names.iter().position(|n| n == name).unwrap();
+            let v: Vec<f32> = ch
+                .segments
+                .iter()
+                .filter_map(|s| Some(s.stats.as_ref()?[i]))
+                .collect();
+            v.iter().sum::<f32>() / v.len() as f32
+        };
+        for name in ["band6_rel_db_mean", "band7_rel_db_mean", "lfcc1_mean"] {
+            let (s, f) = (band(&stored, name), band(&float, name));
+            assert!((s - f).abs() < 1.0, "{name}: stored {s}, float {f}");
+        }
+    }
+
+    #[test]
+    fn only_what_keeps_nothing_above_4_khz_reads_as_a_call() {
+        let cfg = AnalysisConfig::default();
+        let x = speech();
+        let analysed = |high: f32| {
+            let mut y = x.clone();
+            band_pass(&mut y, 16_000, 50.0, high);
+            analyze_samples(&y, &cfg).unwrap()
+        };
+        assert!(!analyze_samples(&x, &cfg).unwrap().as_call);
+        // A coder's 5 kHz low-pass keeps the 4-5 kHz band: not a call.
+        assert!(!analysed(5_000.0).as_call);
+        assert!(analysed(3_600.0).as_call);
+    }
 
     #[test]
     fn downmix_averages() {

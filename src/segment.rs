@@ -85,6 +85,10 @@ pub struct SegmentFeatures {
     /// Relative energy (dB) of the sub-bands above [`BAND_LIMITED_EDGE_HZ`] in the louder half of
     /// the speech frames ([`top_band_db`]), present with `stats` if the features have such bands.
     pub top_band_db: Option<f32>,
+    /// The same for the sub-bands above [`NARROWBAND_EDGE_HZ`] (4 kHz), where a call carried at
+    /// 8 kHz keeps nothing: whether the segment reads as a call
+    /// ([`crate::pipeline::reads_as_call`]).
+    pub call_band_db: Option<f32>,
     /// The loud frames' cepstral dynamics ([`frame_dynamics`]) as [`DynamicsMode`] asked, present
     /// with `stats` unless it asked for none.
     pub dynamics: Option<Dynamics>,
@@ -128,6 +132,8 @@ pub struct Segmenter {
     noise: NoiseFloor,
     /// The sub-bands above [`BAND_LIMITED_EDGE_HZ`] ([`bands_above`]).
     top_bands: Vec<usize>,
+    /// The sub-bands above [`NARROWBAND_EDGE_HZ`].
+    call_bands: Vec<usize>,
     out: Vec<SegmentFeatures>,
 }
 
@@ -151,6 +157,7 @@ impl Segmenter {
             speech_frames: 0,
             noise: NoiseFloor::default(),
             top_bands: bands_above(feat, BAND_LIMITED_EDGE_HZ),
+            call_bands: bands_above(feat, NARROWBAND_EDGE_HZ),
             out: Vec::new(),
         })
     }
@@ -201,9 +208,12 @@ impl Segmenter {
         let scored = speech_s >= self.seg.min_speech_s && n_speech >= 2;
         let stats = scored.then(|| pool(local, &mask, &self.feat));
         let level_iqr_db = scored.then(|| interquartile_range(&energies, &mask));
-        let top_band_db = scored
-            .then(|| top_band_db(local, &mask, &self.top_bands, self.feat.n_ceps))
-            .flatten();
+        let top_db = |bands| {
+            scored
+                .then(|| top_band_db(local, &mask, bands, self.feat.n_ceps))
+                .flatten()
+        };
+        let (top_band_db, call_band_db) = (top_db(&self.top_bands), top_db(&self.call_bands));
         let dynamics = match &self.dynamics {
             _ if !scored => None,
             DynamicsMode::Skip => None,
@@ -220,6 +230,7 @@ impl Segmenter {
             stats,
             level_iqr_db,
             top_band_db,
+            call_band_db,
             dynamics,
         });
     }
@@ -288,7 +299,7 @@ pub fn one_class_inputs(feat: &FeatureConfig) -> Vec<bool> {
 
 /// Sub-bands starting at or above this frequency are the ones a narrowband channel removes:
 /// telephone band (3.4 kHz), GSM, or anything sampled at 8 kHz keeps nothing above 4 kHz.
-const NARROWBAND_EDGE_HZ: f32 = 4_000.0;
+pub const NARROWBAND_EDGE_HZ: f32 = 4_000.0;
 /// Mean relative energy (dB below the frame's total) under which a sub-band counts as empty. The
 /// corpus's full-band clips keep at least -56 dB above 4.4 kHz in every segment, their telephone
 /// copies at most -100 dB.

@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use crate::augment::{add_test_noise, degrade, gsm_channel, mp3_copy, telephone};
+use crate::augment::{add_test_noise, degrade, gsm_channel, mp3_copy, stored_16bit, telephone};
 use crate::dataset::{Clip, Label};
 use crate::error::{Error, Result};
 use crate::features::FeatureConfig;
@@ -51,16 +51,24 @@ pub enum Condition {
     /// The whole clip as MP3 at 8 kHz and 16 kbit/s ([`mp3_copy`]), as low-rate call
     /// archives store calls; used for evaluation only (no training copy is MP3).
     Mp3 = 5,
+    /// The telephone copy stored as a 16-bit file at the clip's level ([`stored_16bit`]), as a
+    /// call recorder writes it at 16 kHz: quantisation noise fills the band above 4 kHz; used
+    /// for evaluation only.
+    StoredCall = 6,
+    /// The same stored 20 dB down, where the quantisation noise stands 20 dB higher against the
+    /// speech; used for evaluation only.
+    QuietStoredCall = 7,
 }
 
 /// How many conditions there are (the size of [`ClipFeatures::conditions`]).
-const CONDITIONS: usize = Condition::Mp3 as usize + 1;
+const CONDITIONS: usize = Condition::QuietStoredCall as usize + 1;
 
 /// Sample rate and bit rate of the evaluation-only MP3 copy ([`Condition::Mp3`]).
 const TEST_MP3: (u32, u32) = (8_000, 16);
 
 impl Condition {
-    /// Short name (`clean`, `telephone`, `degraded`, `noisy`, `gsm`, `mp3`).
+    /// Short name (`clean`, `telephone`, `degraded`, `noisy`, `gsm`, `mp3`, `stored-call`,
+    /// `quiet-stored-call`).
     pub fn name(self) -> &'static str {
         match self {
             Condition::Clean => "clean",
@@ -69,6 +77,8 @@ impl Condition {
             Condition::Noisy => "noisy",
             Condition::Gsm => "gsm",
             Condition::Mp3 => "mp3",
+            Condition::StoredCall => "stored-call",
+            Condition::QuietStoredCall => "quiet-stored-call",
         }
     }
 }
@@ -192,6 +202,15 @@ fn clip_features(
             ))?,
             Condition::Gsm => segs(&gsm_channel(&clean, rate)?)?,
             Condition::Mp3 => segs(&mp3_copy(&clean, rate, TEST_MP3.0, TEST_MP3.1)?)?,
+            Condition::StoredCall | Condition::QuietStoredCall => {
+                let gain_db = if cond == Condition::StoredCall {
+                    0.0
+                } else {
+                    -20.0
+                };
+                let call = telephone(&clean, rate, stable_hash(&key))?;
+                segs(&stored_16bit(&call, gain_db))?
+            }
         };
     }
     Ok(ClipFeatures { conditions })

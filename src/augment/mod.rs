@@ -4,7 +4,8 @@
 //! brought back to the analysis rate; a degraded copy is cropped, rescaled and buried in coloured
 //! noise, half the time sent through a telephone channel as well (that μ-law one or the GSM 06.10
 //! codec of mobile calls, in equal shares) and, independently, half the time through a simulated
-//! low-bit-rate perceptual coder. [`mp3_copy`] makes the evaluation-only MP3 copy.
+//! low-bit-rate perceptual coder. [`mp3_copy`] makes the evaluation-only MP3 copy, [`stored_16bit`] the evaluation-only calls stored
+//! as 16-bit files.
 
 use rand::{RngExt, SeedableRng};
 use rand_pcg::Pcg64;
@@ -53,6 +54,17 @@ pub fn mp3_copy(samples: &[f32], rate: u32, coded_rate: u32, kbps: u32) -> Resul
     at_rate(samples, rate, coded_rate, |coded| {
         mp3_roundtrip(&coded, coded_rate, kbps)
     })
+}
+
+/// `samples` scaled by `gain_db` and rounded to 16-bit steps (clipped at full scale), as a
+/// recorder stores a call it received: the rounding leaves white quantisation noise about 101
+/// dB below full scale, which fills the band a channel emptied.
+pub fn stored_16bit(samples: &[f32], gain_db: f32) -> Vec<f32> {
+    let scale = 10f32.powf(gain_db / 20.0) * 32_768.0;
+    samples
+        .iter()
+        .map(|&x| (x * scale).round().clamp(-32_768.0, 32_767.0) / 32_768.0)
+        .collect()
 }
 
 /// Resamples `samples` from `rate` to `channel_rate` Hz, passes them through `channel` there and
@@ -221,6 +233,18 @@ pub fn mulaw_roundtrip(x: f32) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stored_16bit_rounds_to_16_bit_steps_after_the_gain() {
+        let x = [0.5f32, -0.25, 1.0e-6, 0.99, -1.0];
+        let stored = stored_16bit(&x, 0.0);
+        assert_eq!(stored[..3], [0.5, -0.25, 0.0]);
+        assert!(stored.iter().all(|v| (v * 32_768.0).fract() == 0.0));
+        // 20 dB down a tenth of the amplitude, and a full-scale sample 6 dB up clips.
+        let quiet = stored_16bit(&x, -20.0);
+        assert!((quiet[0] - 0.05).abs() <= 0.5 / 32_768.0, "{quiet:?}");
+        assert_eq!(stored_16bit(&x, 6.0)[3], 32_767.0 / 32_768.0);
+    }
 
     #[test]
     fn band_pass_keeps_the_band_and_removes_the_rest() {

@@ -86,8 +86,9 @@ pub struct EvalArgs {
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=20))]
     seeds: u64,
     /// The copy of every clip scored beside the clean one: the 8 kHz μ-law telephone copy, the
-    /// clip with coloured noise at 10-30 dB SNR, the clip through GSM 06.10 at 8 kHz, or the clip
-    /// as 16 kbit/s MP3 at 8 kHz (none of the last three is a training copy).
+    /// clip with coloured noise at 10-30 dB SNR, the clip through GSM 06.10 at 8 kHz, the clip
+    /// as 16 kbit/s MP3 at 8 kHz, or the telephone copy stored as a 16-bit file at 16 kHz at the
+    /// clip's level or 20 dB down (none but the first is a training copy).
     #[arg(long, value_enum, default_value_t = TestCopy::Telephone)]
     copy: TestCopy,
     /// Output format [default: table on a terminal, json otherwise].
@@ -122,6 +123,10 @@ enum TestCopy {
     Gsm,
     /// MP3 at 8 kHz and 16 kbit/s.
     Mp3,
+    /// The telephone copy stored as a 16-bit file at 16 kHz, at the clip's level.
+    StoredCall,
+    /// The telephone copy stored as a 16-bit file at 16 kHz, 20 dB down.
+    QuietStoredCall,
 }
 
 impl TestCopy {
@@ -131,6 +136,8 @@ impl TestCopy {
             TestCopy::Noisy => Condition::Noisy,
             TestCopy::Gsm => Condition::Gsm,
             TestCopy::Mp3 => Condition::Mp3,
+            TestCopy::StoredCall => Condition::StoredCall,
+            TestCopy::QuietStoredCall => Condition::QuietStoredCall,
         }
     }
 

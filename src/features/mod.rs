@@ -159,8 +159,14 @@ pub struct FrameAnalyzer {
 impl FrameAnalyzer {
     /// Builds the analyser for `cfg`.
     pub fn new(cfg: &FeatureConfig) -> Result<Self> {
+        Self::up_to(cfg, None)
+    }
+
+    /// Builds the analyser for `cfg`, with every frequency from `max_hz` up (if any) left out
+    /// of the spectrum, as if the recording held nothing there.
+    pub fn up_to(cfg: &FeatureConfig, max_hz: Option<f32>) -> Result<Self> {
         Ok(Self {
-            kernel: FrameKernel::new(cfg)?,
+            kernel: FrameKernel::new(cfg, max_hz)?,
             pending: Vec::new(),
             pending_start: 0,
             next_frame: 0,
@@ -240,7 +246,7 @@ struct FrameKernel {
 }
 
 impl FrameKernel {
-    fn new(cfg: &FeatureConfig) -> Result<Self> {
+    fn new(cfg: &FeatureConfig, max_hz: Option<f32>) -> Result<Self> {
         cfg.validate()?;
         let sr = cfg.sample_rate as f32;
         let n_fft = cfg.stft.n_fft;
@@ -257,7 +263,8 @@ impl FrameKernel {
             filterbank: Filterbank::linear(cfg.n_filters, n_fft, sr, cfg.fmin, cfg.fmax),
             dct: Dct::new(cfg.n_filters, cfg.n_ceps),
             bands,
-            transform: FrameTransform::new(cfg.stft)?,
+            transform: FrameTransform::new(cfg.stft)?
+                .band_limited(max_hz.map_or(usize::MAX, |hz| (hz / bin_hz).ceil() as usize)),
             pitch: Pitch::new(&hann(cfg.stft.win_len), sr, 60.0, 400.0),
             harmonic_phase: HarmonicPhase::new(n_fft, cfg.stft.win_len, sr, 300.0, 3_400.0),
             cfg: cfg.clone(),
@@ -430,7 +437,7 @@ mod tests {
             .map(|(i, v)| 0.2 * v + 0.3 + 0.1 * (i as f32 * 0.0236).sin())
             .collect();
         let cfg = FeatureConfig::default();
-        let kernel = FrameKernel::new(&cfg).unwrap();
+        let kernel = FrameKernel::new(&cfg, None).unwrap();
         let mut dc = DcBlocker {
             prev_x: 0.0,
             prev_y: 0.0,

@@ -56,6 +56,8 @@ pub struct FrameTransform {
     fft_out: Vec<Complex<f32>>,
     scratch: Vec<Complex<f32>>,
     power: Vec<f32>,
+    /// Bins from this one up are set to zero ([`FrameTransform::band_limited`]).
+    top_bin: usize,
 }
 
 impl FrameTransform {
@@ -69,8 +71,16 @@ impl FrameTransform {
             fft_out: fft.make_output_vec(),
             scratch: fft.make_scratch_vec(),
             power: vec![0.0; cfg.n_bins()],
+            top_bin: cfg.n_bins(),
             fft,
         })
+    }
+
+    /// The same transform with every bin from `top_bin` up set to zero, as if the frame held
+    /// nothing there.
+    pub fn band_limited(mut self, top_bin: usize) -> Self {
+        self.top_bin = top_bin.min(self.power.len());
+        self
     }
 
     /// Transforms `samples` (exactly one window long).
@@ -88,6 +98,7 @@ impl FrameTransform {
         self.fft
             .process_with_scratch(&mut self.fft_in, &mut self.fft_out, &mut self.scratch)
             .expect("buffers come from the planner");
+        self.fft_out[self.top_bin..].fill(Complex::new(0.0, 0.0));
         for (p, c) in self.power.iter_mut().zip(&self.fft_out) {
             *p = c.norm_sqr();
         }
@@ -203,6 +214,20 @@ mod tests {
             stft.push(c, |f| out.push(f.power.to_vec()));
         }
         out
+    }
+
+    #[test]
+    fn a_band_limited_transform_keeps_the_bins_below_the_cut_only() {
+        // 1 kHz (bin 32) and 6 kHz (bin 192) at 16 kHz; the cut at bin 128 is 4 kHz.
+        let tone = |hz: f32, i: usize| (2.0 * std::f32::consts::PI * hz * i as f32 / 16e3).sin();
+        let x: Vec<f32> = (0..400).map(|i| tone(1e3, i) + tone(6e3, i)).collect();
+        let full = FrameTransform::new(CFG).unwrap().frame(&x).power.to_vec();
+        let mut limited = FrameTransform::new(CFG).unwrap().band_limited(128);
+        let frame = limited.frame(&x);
+        assert!(full[192] > 1.0 && full[32] > 1.0);
+        assert_eq!(frame.power[..128], full[..128]);
+        assert!(frame.power[128..].iter().all(|&p| p == 0.0));
+        assert!(frame.spectrum[128..].iter().all(|c| c.norm_sqr() == 0.0));
     }
 
     #[test]
