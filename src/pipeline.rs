@@ -10,7 +10,8 @@ use crate::error::Result;
 use crate::features::{FeatureConfig, FrameAnalyzer, FrameFeatures};
 use crate::resample::StreamResampler;
 use crate::segment::{
-    BAND_LIMITED_FLOOR_DB, DynamicsMode, SegmentConfig, SegmentFeatures, Segmenter,
+    BAND_LIMITED_FLOOR_DB, DynamicsMode, NARROWBAND_EDGE_HZ, SegmentConfig, SegmentFeatures,
+    Segmenter,
 };
 
 /// How multi-channel recordings are analysed.
@@ -68,8 +69,9 @@ pub struct ChannelAnalysis {
 /// Highest frequency a call is analysed to, Hz. A call carried at 8 kHz keeps nothing above 4
 /// kHz; what a recorder adds there when it stores the call at a higher rate (16-bit
 /// quantisation noise, 20 dB higher against the speech when the call is stored 20 dB quieter)
-/// is left out, so the call reads as it does stored at 8 kHz or in floating point.
-pub const CALL_BAND_HZ: f32 = 4_000.0;
+/// is left out, so the call reads as it does stored at 8 kHz or in floating point. The edge of
+/// the narrowband test's sub-bands.
+pub const CALL_BAND_HZ: f32 = NARROWBAND_EDGE_HZ;
 
 /// Whether `ch` reads as a call: the median over its segments of the energy above 4 kHz
 /// ([`SegmentFeatures::call_band_db`]) lies under [`BAND_LIMITED_FLOOR_DB`]. A recording

@@ -4,8 +4,8 @@
 //! brought back to the analysis rate; a degraded copy is cropped, rescaled and buried in coloured
 //! noise, half the time sent through a telephone channel as well (that μ-law one or the GSM 06.10
 //! codec of mobile calls, in equal shares) and, independently, half the time through a simulated
-//! low-bit-rate perceptual coder. [`mp3_copy`] makes the evaluation-only MP3 copy, [`stored_16bit`] the evaluation-only calls stored
-//! as 16-bit files.
+//! low-bit-rate perceptual coder. [`mp3_copy`] makes the evaluation-only MP3 copy,
+//! [`stored_16bit`] the evaluation-only calls stored as 16-bit files.
 
 use rand::{RngExt, SeedableRng};
 use rand_pcg::Pcg64;
