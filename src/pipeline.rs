@@ -259,16 +259,20 @@ impl ChannelChain {
 pub fn analyze_file(path: &Path, cfg: &AnalysisConfig) -> Result<FileAnalysis> {
     let open = || AudioDecoderStream::open(path, cfg.max_duration_s);
     let mut analysis = analyze_stream(open()?, cfg)?;
-    let again = |c: &ChannelAnalysis| !c.as_call && reads_as_call(c);
-    if analysis.channels.iter().any(again) {
+    if analysis.channels.iter().any(analyse_again_as_call) {
         let calls = analyze_stream_as(open()?, cfg, true)?;
         for (c, call) in analysis.channels.iter_mut().zip(calls.channels) {
-            if again(c) {
+            if analyse_again_as_call(c) {
                 *c = call;
             }
         }
     }
     Ok(analysis)
+}
+
+/// Whether `ch`, analysed at full band, reads as a call and must be analysed again as one.
+fn analyse_again_as_call(ch: &ChannelAnalysis) -> bool {
+    !ch.as_call && reads_as_call(ch)
 }
 
 /// Analyses an opened decoder stream as `cfg` says.
@@ -327,7 +331,7 @@ fn analyze_stream_as(
 /// they [read as a call](reads_as_call), analyses them again as one, as [`analyze_file`] does.
 pub fn analyze_samples(samples: &[f32], cfg: &AnalysisConfig) -> Result<ChannelAnalysis> {
     let analysis = analyze_samples_as(samples, cfg, false)?;
-    if reads_as_call(&analysis) {
+    if analyse_again_as_call(&analysis) {
         analyze_samples_as(samples, cfg, true)
     } else {
         Ok(analysis)

@@ -147,8 +147,7 @@ fn a_call_stored_as_a_16_bit_file_scores_as_it_does_in_floating_point_at_any_lev
             .map(|r| r.3)
             .unwrap()
     };
-    for (_, stem, _, _) in results.iter().filter(|r| r.0 == "call") {
-        let reference = score("call", stem);
+    for (_, stem, _, reference) in results.iter().filter(|r| r.0 == "call") {
         for (variant, bound) in [("call16", MAX_SHIFT), ("call16quiet", QUIET_CALL_SHIFT)] {
             let v = score(variant, stem);
             assert!(
