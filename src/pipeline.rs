@@ -73,11 +73,11 @@ pub struct ChannelAnalysis {
 /// the narrowband test's sub-bands.
 pub const CALL_BAND_HZ: f32 = NARROWBAND_EDGE_HZ;
 
-/// Whether `ch` reads as a call: the median over its segments of the energy above 4 kHz
+/// Whether `segments` read as a call: the median of their energy above 4 kHz
 /// ([`SegmentFeatures::call_band_db`]) lies under [`BAND_LIMITED_FLOOR_DB`]. A recording
 /// low-passed at 5 kHz (a lossy coder) keeps its 4-5 kHz band and is not taken for a call.
-pub fn reads_as_call(ch: &ChannelAnalysis) -> bool {
-    let mut top: Vec<f32> = ch.segments.iter().filter_map(|s| s.call_band_db).collect();
+pub fn reads_as_call(segments: &[SegmentFeatures]) -> bool {
+    let mut top: Vec<f32> = segments.iter().filter_map(|s| s.call_band_db).collect();
     if top.is_empty() {
         return false;
     }
@@ -85,6 +85,17 @@ pub fn reads_as_call(ch: &ChannelAnalysis) -> bool {
     let (_, median, _) = top.select_nth_unstable_by(mid, f32::total_cmp);
     *median < BAND_LIMITED_FLOOR_DB
 }
+
+/// Seconds of a channel at more than 8 kHz analysed at full band before it is decided whether
+/// it [reads as a call](reads_as_call): a call is then analysed again from its start as one,
+/// which costs a minute's analysis instead of a second decoding and analysis of the whole file.
+/// A channel no longer than this is decided on all its segments.
+const CALL_PROBE_S: f64 = 60.0;
+
+/// Longest a channel whose first [`CALL_PROBE_S`] seconds hold no scored segment (silence, a
+/// tone) is kept undecided, seconds; past it the channel is analysed at full band. Bounds the
+/// samples kept for a second analysis (38 MB per channel at 16 kHz).
+const CALL_PROBE_MAX_S: f64 = 600.0;
 
 /// The analysis of one file.
 #[derive(Debug, Clone, PartialEq)]
@@ -196,6 +207,9 @@ impl Producer {
 /// Frame analyser and segmenter for one stream of mono samples at the analysis rate.
 struct ChannelChain {
     as_call: bool,
+    /// While it is not yet decided whether the stream is a call, the samples pushed so far, to
+    /// analyse them again as one; `None` once decided.
+    probe: Option<Vec<f32>>,
     analyzer: FrameAnalyzer,
     segmenter: Segmenter,
     frames: Vec<FrameFeatures>,
@@ -206,16 +220,51 @@ impl ChannelChain {
     fn new(cfg: &AnalysisConfig, as_call: bool) -> Result<Self> {
         Ok(Self {
             as_call,
+            probe: None,
             analyzer: FrameAnalyzer::up_to(&cfg.features, as_call.then_some(CALL_BAND_HZ))?,
             segmenter: Segmenter::new(&cfg.segments, &cfg.features, &cfg.dynamics)?,
             frames: Vec::new(),
         })
     }
 
+    /// A chain that analyses at full band and switches to a call's analysis if the stream's
+    /// first [`CALL_PROBE_S`] seconds, or the whole stream if shorter, read as a call.
+    fn deciding(cfg: &AnalysisConfig) -> Result<Self> {
+        Ok(Self {
+            probe: Some(Vec::new()),
+            ..Self::new(cfg, false)?
+        })
+    }
+
+    /// Analyses `samples` after those pushed before, deciding whether the stream is a call once
+    /// enough of it is in.
+    fn push(&mut self, samples: &[f32], cfg: &AnalysisConfig) -> Result<()> {
+        self.feed(samples);
+        let Some(probe) = &mut self.probe else {
+            return Ok(());
+        };
+        probe.extend_from_slice(samples);
+        let probed_s = probe.len() as f64 / cfg.features.sample_rate as f64;
+        if probed_s < CALL_PROBE_S {
+            return Ok(());
+        }
+        self.segment_buffered();
+        let segments = self.segmenter.segments();
+        if probed_s < CALL_PROBE_MAX_S && segments.iter().all(|s| s.call_band_db.is_none()) {
+            return Ok(());
+        }
+        let probe = self.probe.take().unwrap_or_default();
+        if reads_as_call(self.segmenter.segments()) {
+            *self = Self::new(cfg, true)?;
+            self.feed(&probe);
+        }
+        Ok(())
+    }
+
     /// Buffers `samples`; once they complete a block of frames, analyses it while the previous
     /// block's frames are cut into segments and pooled (the segmenter runs in stream order, so
     /// it would otherwise leave the other threads idle).
-    fn push(&mut self, samples: &[f32]) {
+    fn feed(&mut self, samples: &[f32]) {
         self.analyzer.feed(samples);
         if self.analyzer.block_ready() {
             let previous = std::mem::take(&mut self.frames);
@@ -232,6 +281,13 @@ impl ChannelChain {
         }
     }
 
+    /// Analyses every complete frame buffered and hands all analysed frames to the segmenter.
+    fn segment_buffered(&mut self) {
+        self.segment_frames();
+        self.analyzer.analyse_buffered(&mut self.frames);
+        self.segment_frames();
+    }
+
     /// Hands the analysed frames to the segmenter.
     fn segment_frames(&mut self) {
         for f in self.frames.drain(..) {
@@ -239,40 +295,35 @@ impl ChannelChain {
         }
     }
 
-    fn finish(mut self, channel: Option<usize>, duration_s: f64) -> ChannelAnalysis {
-        self.segment_frames();
-        self.analyzer.analyse_buffered(&mut self.frames);
-        self.segment_frames();
+    /// The analysis of the stream; one still undecided is analysed again as a call if all of it
+    /// reads as one.
+    fn finish(
+        mut self,
+        cfg: &AnalysisConfig,
+        channel: Option<usize>,
+        duration_s: f64,
+    ) -> Result<ChannelAnalysis> {
+        self.segment_buffered();
+        if let Some(probe) = self.probe.take()
+            && reads_as_call(self.segmenter.segments())
+        {
+            let mut call = Self::new(cfg, true)?;
+            call.feed(&probe);
+            return call.finish(cfg, channel, duration_s);
+        }
         let (segments, speech_s) = self.segmenter.finish(duration_s);
-        ChannelAnalysis {
+        Ok(ChannelAnalysis {
             channel,
             segments,
             speech_s,
             as_call: self.as_call,
-        }
+        })
     }
 }
 
-/// Decodes and analyses `path` as `cfg` says. A file at 8 kHz or below is analysed as a call
-/// ([`CALL_BAND_HZ`]); a channel of a file at a higher rate that [reads as a
-/// call](reads_as_call) is analysed again as one, from a second decoding of the file.
+/// Decodes and analyses `path` as `cfg` says ([`analyze_stream`]).
 pub fn analyze_file(path: &Path, cfg: &AnalysisConfig) -> Result<FileAnalysis> {
-    let open = || AudioDecoderStream::open(path, cfg.max_duration_s);
-    let mut analysis = analyze_stream(open()?, cfg)?;
-    if analysis.channels.iter().any(analyse_again_as_call) {
-        let calls = analyze_stream_as(open()?, cfg, true)?;
-        for (c, call) in analysis.channels.iter_mut().zip(calls.channels) {
-            if analyse_again_as_call(c) {
-                *c = call;
-            }
-        }
-    }
-    Ok(analysis)
-}
-
-/// Whether `ch`, analysed at full band, reads as a call and must be analysed again as one.
-fn analyse_again_as_call(ch: &ChannelAnalysis) -> bool {
-    !ch.as_call && reads_as_call(ch)
+    analyze_stream(AudioDecoderStream::open(path, cfg.max_duration_s)?, cfg)
 }
 
 /// Analyses an opened decoder stream as `cfg` says.
@@ -280,23 +331,22 @@ fn analyse_again_as_call(ch: &ChannelAnalysis) -> bool {
 /// Decoding and resampling run on their own thread, up to 16 one-second chunks ahead of the
 /// frame analysis, which runs on rayon's threads.
 ///
-/// A stream at 8 kHz or below is analysed as a call ([`CALL_BAND_HZ`]); one at a higher rate is
-/// analysed once, at full band ([`analyze_file`] analyses it again if it reads as a call).
+/// A stream at 8 kHz or below is analysed as a call ([`CALL_BAND_HZ`]). A channel of a stream
+/// at a higher rate is analysed at full band unless its first minute (all of it, if shorter)
+/// [reads as a call](reads_as_call): it is then analysed from its start as a call, from
+/// samples kept while deciding, so the file is decoded once.
 pub fn analyze_stream(stream: AudioDecoderStream, cfg: &AnalysisConfig) -> Result<FileAnalysis> {
-    let narrow = stream.info().sample_rate as f32 <= 2.0 * CALL_BAND_HZ;
-    analyze_stream_as(stream, cfg, narrow)
-}
-
-/// [`analyze_stream`], analysing every channel as a call if `as_call`.
-fn analyze_stream_as(
-    stream: AudioDecoderStream,
-    cfg: &AnalysisConfig,
-    as_call: bool,
-) -> Result<FileAnalysis> {
     let info = stream.info().clone();
+    let narrow = info.sample_rate as f32 <= 2.0 * CALL_BAND_HZ;
     let producer = Producer::new(stream, cfg.channels, cfg.features.sample_rate)?;
     let mut chains = (0..producer.resamplers.len())
-        .map(|_| ChannelChain::new(cfg, as_call))
+        .map(|_| {
+            if narrow {
+                ChannelChain::new(cfg, true)
+            } else {
+                ChannelChain::deciding(cfg)
+            }
+        })
         .collect::<Result<Vec<_>>>()?;
     let frames = std::thread::scope(|scope| -> Result<u64> {
         let (tx, rx) = std::sync::mpsc::sync_channel(CHUNKS_AHEAD);
@@ -306,7 +356,7 @@ fn analyze_stream_as(
             let chunk = chunk?;
             frames += chunk.input_frames;
             for (chain, samples) in chains.iter_mut().zip(&chunk.streams) {
-                chain.push(samples);
+                chain.push(samples, cfg)?;
             }
         }
         Ok(frames)
@@ -317,9 +367,9 @@ fn analyze_stream_as(
         .enumerate()
         .map(|(i, c)| {
             let index = (cfg.channels == ChannelMode::Each).then_some(i);
-            c.finish(index, duration_s)
+            c.finish(cfg, index, duration_s)
         })
-        .collect();
+        .collect::<Result<_>>()?;
     Ok(FileAnalysis {
         info,
         duration_s,
@@ -327,27 +377,21 @@ fn analyze_stream_as(
     })
 }
 
-/// Analyses mono samples already at the analysis rate (used for training and augmentation); if
-/// they [read as a call](reads_as_call), analyses them again as one, as [`analyze_file`] does.
+/// Analyses mono samples already at the analysis rate (used for training and augmentation),
+/// deciding whether they are a call as [`analyze_stream`] does for a channel above 8 kHz.
 pub fn analyze_samples(samples: &[f32], cfg: &AnalysisConfig) -> Result<ChannelAnalysis> {
-    let analysis = analyze_samples_as(samples, cfg, false)?;
-    if analyse_again_as_call(&analysis) {
-        analyze_samples_as(samples, cfg, true)
-    } else {
-        Ok(analysis)
-    }
+    analyse_with(ChannelChain::deciding(cfg)?, samples, cfg)
 }
 
-/// Analyses mono samples at the analysis rate, as a call if `as_call`.
-fn analyze_samples_as(
+/// Pushes `samples` through `chain` and finishes it.
+fn analyse_with(
+    mut chain: ChannelChain,
     samples: &[f32],
     cfg: &AnalysisConfig,
-    as_call: bool,
 ) -> Result<ChannelAnalysis> {
-    let mut chain = ChannelChain::new(cfg, as_call)?;
-    chain.push(samples);
+    chain.push(samples, cfg)?;
     let duration_s = samples.len() as f64 / cfg.features.sample_rate as f64;
-    Ok(chain.finish(None, duration_s))
+    chain.finish(cfg, None, duration_s)
 }
 
 /// Decodes `path` whole into mono samples at `rate` Hz (for short training clips).
@@ -431,9 +475,9 @@ mod tests {
         let call = telephone(&speech(), 16_000, 3).unwrap();
         let stored = stored_16bit(&call, -20.0);
         // At full band the quantisation noise stands well above an empty band...
-        let full = analyze_samples_as(&stored, &cfg, false).unwrap();
+        let full = analyse_with(ChannelChain::new(&cfg, false).unwrap(), &stored, &cfg).unwrap();
         assert!(!full.as_call);
-        assert!(reads_as_call(&full));
+        assert!(reads_as_call(&full.segments));
         assert!(
             loudest_call_band(&full) > -75.0,
             "{}",
@@ -479,6 +523,62 @@ mod tests {
         // A coder's 5 kHz low-pass keeps the 4-5 kHz band: not a call.
         assert!(!analysed(5_000.0).as_call);
         assert!(analysed(3_600.0).as_call);
+    }
+
+    /// `parts` one after the other as a 16-bit WAV file at 16 kHz in `dir`, analysed by
+    /// [`analyze_file`]; also the same samples analysed as a call from the start.
+    fn analysed_as_file(
+        dir: &tempfile::TempDir,
+        parts: &[Vec<f32>],
+    ) -> (ChannelAnalysis, ChannelAnalysis) {
+        let cfg = AnalysisConfig::default();
+        let samples = stored_16bit(&parts.concat(), 0.0);
+        let path = dir.path().join("call.wav");
+        let spec = hound::WavSpec {
+            channels: 1,
+            sample_rate: 16_000,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
+        let mut w = hound::WavWriter::create(&path, spec).unwrap();
+        for &x in &samples {
+            w.write_sample((x * 32_768.0) as i16).unwrap();
+        }
+        w.finalize().unwrap();
+        let mut file = analyze_file(&path, &cfg).unwrap();
+        let call = ChannelChain::new(&cfg, true).unwrap();
+        let as_call = analyse_with(call, &load_mono(&path, 16_000, 600.0).unwrap(), &cfg).unwrap();
+        (file.channels.remove(0), as_call)
+    }
+
+    /// `x` repeated until it lasts at least `seconds` at 16 kHz.
+    fn lasting(x: &[f32], seconds: usize) -> Vec<f32> {
+        x.iter().copied().cycle().take(seconds * 16_000).collect()
+    }
+
+    #[test]
+    fn a_long_call_stored_above_8_khz_is_decided_on_its_first_minute_and_analysed_once_as_a_call() {
+        let dir = tempfile::tempdir().unwrap();
+        let x = speech();
+        let call = telephone(&x, 16_000, 3).unwrap();
+        // 100 s of a call stored at 16 kHz: decided after a minute, analysed from its start as
+        // a call, the same as analysing it as a call from the beginning.
+        let (file, expected) = analysed_as_file(&dir, &[lasting(&call, 100)]);
+        assert!(file.as_call);
+        assert_eq!(file.segments, expected.segments);
+        assert!(file.segments.len() > 40, "{}", file.segments.len());
+        // A silent first minute and more does not decide it: the first speech does.
+        let (file, expected) =
+            analysed_as_file(&dir, &[vec![0.0; 70 * 16_000], lasting(&call, 40)]);
+        assert!(file.as_call);
+        assert_eq!(file.segments, expected.segments);
+        // The first minute decides, not the most of the file: a full-band minute followed by
+        // twice as long a call is not analysed as one, a call's minute followed by twice as long
+        // at full band is.
+        let (file, _) = analysed_as_file(&dir, &[lasting(&x, 70), lasting(&call, 140)]);
+        assert!(!file.as_call);
+        let (file, _) = analysed_as_file(&dir, &[lasting(&call, 70), lasting(&x, 140)]);
+        assert!(file.as_call);
     }
 
     #[test]

@@ -173,6 +173,11 @@ impl Segmenter {
         }
     }
 
+    /// The segments emitted so far, in time order.
+    pub fn segments(&self) -> &[SegmentFeatures] {
+        &self.out
+    }
+
     /// Emits the trailing partial segment (if it adds frames no earlier segment covered) and
     /// returns all segments with the total speech time in seconds.
     pub fn finish(mut self, duration_s: f64) -> (Vec<SegmentFeatures>, f64) {
