@@ -402,6 +402,7 @@ impl Scanner {
             verdict,
             note,
             speech_s: channels.iter().map(|c| c.speech_s).fold(0.0, f64::max),
+            analysed_as_call: channels.iter().any(|c| c.analysed_as_call),
             channel_results: (channels.len() > 1).then_some(channels),
             segments,
             model: ModelId {
@@ -503,6 +504,7 @@ impl Scanner {
                 },
             ),
             speech_s: ch.speech_s,
+            analysed_as_call: ch.as_call,
             segments,
         }
     }

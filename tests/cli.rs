@@ -148,6 +148,7 @@ fn narrow_band_files_are_never_called_human() {
     let low = scan(&["--human-below", "1", "--synthetic-above", "1", s(&path)]);
     let r = &low.records[0];
     assert_eq!(r["sample_rate"], 8_000, "{r}");
+    assert_eq!(r["analysed_as_call"], true, "{r}");
     assert_eq!(r["verdict"], "inconclusive", "{r}");
     assert!(
         r["note"].as_str().unwrap().contains("telephone band"),
@@ -300,8 +301,10 @@ fn calls_stored_at_16_khz_are_never_called_human() {
     let r = run.get("wide.wav");
     assert_eq!(r["verdict"], "human", "{r}");
     assert!(r["note"].is_null(), "{r}");
+    assert_eq!(r["analysed_as_call"], false, "{r}");
     let r = run.get("call.wav");
     assert_eq!(r["sample_rate"], 16_000, "{r}");
+    assert_eq!(r["analysed_as_call"], true, "{r}");
     assert!(r["score"].as_f64().is_some(), "{r}");
     assert_eq!(r["verdict"], "inconclusive", "{r}");
     let note = r["note"].as_str().unwrap();

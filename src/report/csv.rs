@@ -5,7 +5,7 @@ use std::io::Write;
 
 use super::{Record, Reporter};
 
-const HEADER: [&str; 14] = [
+const HEADER: [&str; 15] = [
     "file",
     "sha256",
     "verdict",
@@ -13,6 +13,7 @@ const HEADER: [&str; 14] = [
     "max_segment_score",
     "duration_s",
     "speech_s",
+    "analysed_as_call",
     "channel",
     "start_s",
     "end_s",
@@ -43,7 +44,7 @@ impl Reporter for Csv {
             Record::Failed(e) => {
                 let mut row = vec![String::new(); HEADER.len()];
                 row[0] = e.file.clone();
-                row[13] = e.error.clone();
+                row[HEADER.len() - 1] = e.error.clone();
                 w.write_record(&row)?;
             }
             Record::Scored(r) => {
@@ -55,6 +56,7 @@ impl Reporter for Csv {
                     opt(r.max_segment_score),
                     r.duration_s.to_string(),
                     r.speech_s.to_string(),
+                    r.analysed_as_call.to_string(),
                 ];
                 for s in &r.segments {
                     let mut row = file_cols.to_vec();

@@ -79,6 +79,10 @@ pub struct ChannelReport {
     pub verdict: Verdict,
     /// Seconds of speech.
     pub speech_s: f64,
+    /// Whether the channel was analysed as a call, up to 4 kHz only (`false` in results
+    /// written before it was reported).
+    #[serde(default)]
+    pub analysed_as_call: bool,
     /// Segments (only in memory; the file record lists all segments once).
     #[serde(skip)]
     pub segments: Vec<SegmentReport>,
@@ -112,6 +116,11 @@ pub struct FileReport {
     pub note: Option<String>,
     /// Seconds of speech detected (the largest over channels).
     pub speech_s: f64,
+    /// Whether a channel was analysed as a call, up to 4 kHz only: audio at 8 kHz or less, or
+    /// whose first minute keeps nothing above 4 kHz (`false` in results written before it was
+    /// reported).
+    #[serde(default)]
+    pub analysed_as_call: bool,
     /// Per-channel results, with `--channels each` on multi-channel files.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub channel_results: Option<Vec<ChannelReport>>,

@@ -33,6 +33,9 @@ impl Reporter for Table {
                 if let Some(note) = &r.note {
                     writeln!(out, "    note: {note}")?;
                 }
+                if r.analysed_as_call {
+                    writeln!(out, "    analysed as a call: 0-4 kHz only")?;
+                }
                 for c in r.channel_results.iter().flatten() {
                     writeln!(
                         out,

@@ -14,6 +14,7 @@ fn sample() -> Record {
         verdict: Verdict::Human,
         note: None,
         speech_s: 4.5,
+        analysed_as_call: true,
         channel_results: None,
         segments: vec![
             SegmentReport {
@@ -88,6 +89,7 @@ fn jsonl_has_the_documented_fields() {
         "max_segment_score",
         "verdict",
         "speech_s",
+        "analysed_as_call",
         "segments",
         "model",
     ] {
@@ -114,15 +116,19 @@ fn jsonl_has_the_documented_fields() {
 #[test]
 fn results_written_before_the_short_speech_rule_still_read() {
     // Lines of earlier versions have no `synthetic_min_speech_s`; they had no such rule, which
-    // reads as 0 s (`merge` and `--resume` parse old results files).
+    // reads as 0 s (`merge` and `--resume` parse old results files). Nor `analysed_as_call`,
+    // which reads as false.
     let mut line: serde_json::Value =
         serde_json::from_str(render(Format::Jsonl).lines().next().unwrap()).unwrap();
     let settings = line["settings"].as_object_mut().unwrap();
     assert_eq!(settings.remove("synthetic_min_speech_s"), Some(2.0.into()));
+    let record = line.as_object_mut().unwrap();
+    assert_eq!(record.remove("analysed_as_call"), Some(true.into()));
     let Record::Scored(old) = serde_json::from_value(line).unwrap() else {
         panic!("a scored record");
     };
     assert_eq!(old.settings.synthetic_min_speech_s, 0.0);
+    assert!(!old.analysed_as_call);
 }
 
 #[test]
@@ -147,8 +153,9 @@ fn csv_has_one_row_per_segment_and_quotes_commas() {
     let rows: Vec<::csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
     assert_eq!(rows.len(), 3);
     assert_eq!(&rows[0][0], "a,b.wav");
-    assert_eq!(&rows[1][10], "");
-    assert_eq!(&rows[2][13], "bad.wav: not a recognised audio file: x");
+    assert_eq!(&rows[0][7], "true");
+    assert_eq!(&rows[1][11], "");
+    assert_eq!(&rows[2][14], "bad.wav: not a recognised audio file: x");
 }
 
 #[test]
@@ -157,4 +164,5 @@ fn table_shows_verdict_and_error() {
     assert!(text.contains("HUMAN"));
     assert!(text.contains("ERROR  bad.wav"));
     assert!(text.contains("too little speech"));
+    assert!(text.contains("analysed as a call"));
 }
