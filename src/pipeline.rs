@@ -92,10 +92,11 @@ pub fn reads_as_call(segments: &[SegmentFeatures]) -> bool {
 /// A channel no longer than this is decided on all its segments.
 const CALL_PROBE_S: f64 = 60.0;
 
-/// Longest a channel whose first [`CALL_PROBE_S`] seconds hold no scored segment (silence, a
-/// tone) is kept undecided, seconds; past it the channel is analysed at full band. Bounds the
-/// samples kept for a second analysis (38 MB per channel at 16 kHz).
-const CALL_PROBE_MAX_S: f64 = 600.0;
+/// Longest a channel whose first [`CALL_PROBE_S`] seconds hold no scored segment (silence) is
+/// kept undecided, seconds; past it the channel is analysed at full band. Bounds the samples
+/// kept for a second analysis: 7.7 MB per channel at 16 kHz, 490 MB for the 64 channels a file
+/// may have, each analysed on its own.
+const CALL_PROBE_MAX_S: f64 = 120.0;
 
 /// The analysis of one file.
 #[derive(Debug, Clone, PartialEq)]
@@ -567,11 +568,14 @@ mod tests {
         assert!(file.as_call);
         assert_eq!(file.segments, expected.segments);
         assert!(file.segments.len() > 40, "{}", file.segments.len());
-        // A silent first minute and more does not decide it: the first speech does.
+        // A silent first minute and more does not decide it: the first speech does...
         let (file, expected) =
             analysed_as_file(&dir, &[vec![0.0; 70 * 16_000], lasting(&call, 40)]);
         assert!(file.as_call);
         assert_eq!(file.segments, expected.segments);
+        // Past two minutes without one the samples are no longer kept: full band.
+        let (file, _) = analysed_as_file(&dir, &[vec![0.0; 125 * 16_000], lasting(&call, 20)]);
+        assert!(!file.as_call);
         // The first minute decides, not the most of the file: a full-band minute followed by
         // twice as long a call is not analysed as one, a call's minute followed by twice as long
         // at full band is.
