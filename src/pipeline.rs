@@ -229,7 +229,8 @@ impl ChannelChain {
     }
 
     /// A chain that analyses at full band and switches to a call's analysis if the stream's
-    /// first [`CALL_PROBE_S`] seconds, or the whole stream if shorter, read as a call.
+    /// first [`CALL_PROBE_S`] seconds (longer, up to [`CALL_PROBE_MAX_S`], until they hold a
+    /// scored segment), or the whole stream if shorter, read as a call.
     fn deciding(cfg: &AnalysisConfig) -> Result<Self> {
         Ok(Self {
             probe: Some(Vec::new()),
@@ -254,8 +255,10 @@ impl ChannelChain {
         if probed_s < CALL_PROBE_MAX_S && segments.iter().all(|s| s.call_band_db.is_none()) {
             return Ok(());
         }
-        let probe = self.probe.take().unwrap_or_default();
-        if reads_as_call(self.segmenter.segments()) {
+        let as_call = reads_as_call(segments);
+        if let Some(probe) = self.probe.take()
+            && as_call
+        {
             *self = Self::new(cfg, true)?;
             self.feed(&probe);
         }
