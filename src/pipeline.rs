@@ -10,8 +10,8 @@ use crate::error::Result;
 use crate::features::{FeatureConfig, FrameAnalyzer, FrameFeatures};
 use crate::resample::StreamResampler;
 use crate::segment::{
-    BAND_LIMITED_FLOOR_DB, DynamicsMode, NARROWBAND_EDGE_HZ, SegmentConfig, SegmentFeatures,
-    Segmenter,
+    BAND_LIMITED_FLOOR_DB, DynamicsMode, NARROWBAND_EDGE_HZ, QUANTISATION_FLOOR_DBFS,
+    SegmentConfig, SegmentFeatures, Segmenter,
 };
 
 /// How multi-channel recordings are analysed.
@@ -73,18 +73,34 @@ pub struct ChannelAnalysis {
 /// the narrowband test's sub-bands.
 pub const CALL_BAND_HZ: f32 = NARROWBAND_EDGE_HZ;
 
-/// Whether `segments` read as a call: the median of their energy above 4 kHz
-/// ([`SegmentFeatures::call_band_db`]) lies under [`BAND_LIMITED_FLOOR_DB`]. A recording
-/// low-passed at 5 kHz (a lossy coder) keeps its 4-5 kHz band and is not taken for a call.
+/// Whether `segments` read as a call: in the median segment nothing stands above 4 kHz, neither
+/// against the speech ([`SegmentFeatures::call_band_db`] under [`BAND_LIMITED_FLOOR_DB`]) nor
+/// above the quantisation noise of a 16-bit file ([`SegmentFeatures::call_band_dbfs`] under
+/// [`CALL_BAND_FLOOR_DBFS`]), which a call stored quietly keeps there. A recording low-passed at
+/// 5 kHz (a lossy coder) keeps its 4-5 kHz band and is not taken for a call.
 pub fn reads_as_call(segments: &[SegmentFeatures]) -> bool {
-    let mut top: Vec<f32> = segments.iter().filter_map(|s| s.call_band_db).collect();
-    if top.is_empty() {
+    // How far the band stands above both floors: a call keeps it under one of them.
+    let mut above: Vec<f32> = segments
+        .iter()
+        .filter_map(|s| {
+            let relative = s.call_band_db? - BAND_LIMITED_FLOOR_DB;
+            let absolute = s.call_band_dbfs? - CALL_BAND_FLOOR_DBFS;
+            Some(relative.min(absolute))
+        })
+        .collect();
+    if above.is_empty() {
         return false;
     }
-    let mid = top.len() / 2;
-    let (_, median, _) = top.select_nth_unstable_by(mid, f32::total_cmp);
-    *median < BAND_LIMITED_FLOOR_DB
+    let mid = above.len() / 2;
+    let (_, median, _) = above.select_nth_unstable_by(mid, f32::total_cmp);
+    *median < 0.0
 }
+
+/// Level above 4 kHz (dB re full scale, [`SegmentFeatures::call_band_dbfs`]) under which a
+/// channel keeps nothing there but a 16-bit file's quantisation noise (about
+/// [`QUANTISATION_FLOOR_DBFS`], −110.6 dB measured; +4.8 dB with triangular dither): 6 dB above
+/// it. Full-band speech reaches it only about 65 dB below full scale.
+pub const CALL_BAND_FLOOR_DBFS: f32 = QUANTISATION_FLOOR_DBFS + 6.0;
 
 /// Seconds of a channel at more than 8 kHz analysed at full band before it is decided whether
 /// it [reads as a call](reads_as_call): a call is then analysed again from its start as one,
@@ -527,6 +543,35 @@ mod tests {
         // A coder's 5 kHz low-pass keeps the 4-5 kHz band: not a call.
         assert!(!analysed(5_000.0).as_call);
         assert!(analysed(3_600.0).as_call);
+    }
+
+    #[test]
+    fn a_call_stored_as_quietly_as_its_quantisation_noise_still_reads_as_a_call() {
+        let cfg = AnalysisConfig::default();
+        let x = speech();
+        let call = telephone(&x, 16_000, 3).unwrap();
+        // 40 dB down, the quantisation noise above 4 kHz stands only about 50 dB under the
+        // speech, not 60: its level, near a 16-bit file's floor, tells the call.
+        let quiet = stored_16bit(&call, -40.0);
+        let full = analyse_with(ChannelChain::new(&cfg, false).unwrap(), &quiet, &cfg).unwrap();
+        let mut relative: Vec<f32> = full
+            .segments
+            .iter()
+            .filter_map(|s| s.call_band_db)
+            .collect();
+        relative.sort_by(f32::total_cmp);
+        assert!(
+            relative[relative.len() / 2] > BAND_LIMITED_FLOOR_DB,
+            "{relative:?}"
+        );
+        assert!(reads_as_call(&full.segments));
+        assert!(analyze_samples(&quiet, &cfg).unwrap().as_call);
+        // Full-band speech 30 dB down, stored the same way, is not taken for a call.
+        assert!(
+            !analyze_samples(&stored_16bit(&x, -30.0), &cfg)
+                .unwrap()
+                .as_call
+        );
     }
 
     /// `parts` one after the other as a 16-bit WAV file at 16 kHz in `dir`, analysed by

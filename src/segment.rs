@@ -89,6 +89,11 @@ pub struct SegmentFeatures {
     /// 8 kHz keeps nothing: whether the segment reads as a call
     /// ([`crate::pipeline::reads_as_call`]).
     pub call_band_db: Option<f32>,
+    /// The level of those sub-bands in dB re full scale (frame energy plus relative energy, the
+    /// louder band over the louder half of the speech frames), present with `call_band_db`: a
+    /// call stored as a 16-bit file keeps only quantisation noise there, near
+    /// [`QUANTISATION_FLOOR_DBFS`] however quiet the call.
+    pub call_band_dbfs: Option<f32>,
     /// The loud frames' cepstral dynamics ([`frame_dynamics`]) as [`DynamicsMode`] asked, present
     /// with `stats` unless it asked for none.
     pub dynamics: Option<Dynamics>,
@@ -213,12 +218,17 @@ impl Segmenter {
         let scored = speech_s >= self.seg.min_speech_s && n_speech >= 2;
         let stats = scored.then(|| pool(local, &mask, &self.feat));
         let level_iqr_db = scored.then(|| interquartile_range(&energies, &mask));
-        let top_db = |bands| {
+        let nc = self.feat.n_ceps;
+        let top_db = |bands, level: &dyn Fn(&FrameFeatures, usize) -> f32| {
             scored
-                .then(|| top_band_db(local, &mask, bands, self.feat.n_ceps))
+                .then(|| louder_band_mean(local, &mask, bands, level))
                 .flatten()
         };
-        let (top_band_db, call_band_db) = (top_db(&self.top_bands), top_db(&self.call_bands));
+        let relative = |f: &FrameFeatures, b: usize| f.values[nc + b];
+        let absolute = |f: &FrameFeatures, b: usize| f.energy_db + f.values[nc + b];
+        let top_band_db = top_db(&self.top_bands, &relative);
+        let call_band_db = top_db(&self.call_bands, &relative);
+        let call_band_dbfs = top_db(&self.call_bands, &absolute);
         let dynamics = match &self.dynamics {
             _ if !scored => None,
             DynamicsMode::Skip => None,
@@ -236,6 +246,7 @@ impl Segmenter {
             level_iqr_db,
             top_band_db,
             call_band_db,
+            call_band_dbfs,
             dynamics,
         });
     }
@@ -355,6 +366,10 @@ pub const BAND_LIMITED_EDGE_HZ: f32 = 5_000.0;
 /// full-band clips, whose loud vowels carry little above 5 kHz, 25 of 870 do too.
 pub const BAND_LIMITED_FLOOR_DB: f32 = -60.0;
 
+/// Level of 16-bit quantisation noise in a sub-band above 4 kHz, dB re full scale, as
+/// [`SegmentFeatures::call_band_dbfs`] measures it.
+pub const QUANTISATION_FLOOR_DBFS: f32 = -110.0;
+
 /// The relative energy (dB) of the louder of `bands` (by number), averaged over the louder half
 /// of the frames `mask` keeps (those at or above their median energy): whether a recording kept
 /// anything there. `None` with no band or no frame.
@@ -363,6 +378,17 @@ pub fn top_band_db(
     mask: &[bool],
     bands: &[usize],
     n_ceps: usize,
+) -> Option<f32> {
+    louder_band_mean(frames, mask, bands, &|f, b| f.values[n_ceps + b])
+}
+
+/// The largest over `bands` of the mean of `level(frame, band)` over the louder half of the
+/// speech frames ([`top_band_db`] with any per-band level).
+fn louder_band_mean(
+    frames: &[FrameFeatures],
+    mask: &[bool],
+    bands: &[usize],
+    level: &dyn Fn(&FrameFeatures, usize) -> f32,
 ) -> Option<f32> {
     let mut kept: Vec<&FrameFeatures> = frames
         .iter()
@@ -376,7 +402,7 @@ pub fn top_band_db(
     let louder = &kept[..kept.len().div_ceil(2)];
     bands
         .iter()
-        .map(|&b| louder.iter().map(|f| f.values[n_ceps + b]).sum::<f32>() / louder.len() as f32)
+        .map(|&b| louder.iter().map(|f| level(f, b)).sum::<f32>() / louder.len() as f32)
         .reduce(f32::max)
 }
 
