@@ -16,7 +16,7 @@ fn scanner() -> &'static Scanner {
     static SCANNER: OnceLock<Scanner> = OnceLock::new();
     SCANNER.get_or_init(|| {
         let analysis = AnalysisConfig {
-            max_duration_s: 60.0,
+            max_duration_s: 150.0,
             ..AnalysisConfig::default()
         };
         Scanner::new(Model::builtin().unwrap(), analysis, Thresholds::default()).unwrap()
@@ -33,7 +33,7 @@ fuzz_target!(|data: &[u8]| {
     } else {
         "fuzz.bin"
     };
-    let Ok(stream) = AudioDecoderStream::from_source(source, Path::new(name), 60.0) else {
+    let Ok(stream) = AudioDecoderStream::from_source(source, Path::new(name), 150.0) else {
         return;
     };
     if let Ok(analysis) = analyze_stream(stream, &scanner.analysis) {
