@@ -117,8 +117,8 @@ pub struct FileReport {
     /// Seconds of speech detected (the largest over channels).
     pub speech_s: f64,
     /// Whether a channel was analysed as a call, up to 4 kHz only: audio at 8 kHz or less, or
-    /// whose first minute keeps nothing above 4 kHz (`false` in results written before it was
-    /// reported).
+    /// whose first minute keeps nothing above 4 kHz but a 16-bit file's quantisation noise
+    /// (`false` in results written before it was reported).
     #[serde(default)]
     pub analysed_as_call: bool,
     /// Per-channel results, with `--channels each` on multi-channel files.

@@ -114,7 +114,7 @@ fn jsonl_has_the_documented_fields() {
 }
 
 #[test]
-fn results_written_before_the_short_speech_rule_still_read() {
+fn results_written_by_earlier_versions_still_read() {
     // Lines of earlier versions have no `synthetic_min_speech_s`; they had no such rule, which
     // reads as 0 s (`merge` and `--resume` parse old results files). Nor `analysed_as_call`,
     // which reads as false.
