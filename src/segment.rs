@@ -219,10 +219,14 @@ impl Segmenter {
         let stats = scored.then(|| pool(local, &mask, &self.feat));
         let level_iqr_db = scored.then(|| interquartile_range(&energies, &mask));
         let nc = self.feat.n_ceps;
+        // The band levels are read over the louder half of the speech frames, sorted once.
+        let louder = if scored {
+            louder_half(local, &mask)
+        } else {
+            Vec::new()
+        };
         let top_db = |bands, level: &dyn Fn(&FrameFeatures, usize) -> f32| {
-            scored
-                .then(|| louder_band_mean(local, &mask, bands, level))
-                .flatten()
+            louder_band_mean(&louder, bands, level)
         };
         let relative = |f: &FrameFeatures, b: usize| f.values[nc + b];
         let absolute = |f: &FrameFeatures, b: usize| f.energy_db + f.values[nc + b];
@@ -379,27 +383,33 @@ pub fn top_band_db(
     bands: &[usize],
     n_ceps: usize,
 ) -> Option<f32> {
-    louder_band_mean(frames, mask, bands, &|f, b| f.values[n_ceps + b])
+    louder_band_mean(&louder_half(frames, mask), bands, &|f, b| {
+        f.values[n_ceps + b]
+    })
 }
 
-/// The largest over `bands` of the mean of `level(frame, band)` over the louder half of the
-/// speech frames ([`top_band_db`] with any per-band level).
-fn louder_band_mean(
-    frames: &[FrameFeatures],
-    mask: &[bool],
-    bands: &[usize],
-    level: &dyn Fn(&FrameFeatures, usize) -> f32,
-) -> Option<f32> {
+/// The speech frames (where `mask` is set) at or above their median energy.
+fn louder_half<'a>(frames: &'a [FrameFeatures], mask: &[bool]) -> Vec<&'a FrameFeatures> {
     let mut kept: Vec<&FrameFeatures> = frames
         .iter()
         .zip(mask)
         .filter_map(|(f, &m)| m.then_some(f))
         .collect();
-    if bands.is_empty() || kept.is_empty() {
+    kept.sort_by(|a, b| b.energy_db.total_cmp(&a.energy_db));
+    kept.truncate(kept.len().div_ceil(2));
+    kept
+}
+
+/// The largest over `bands` of the mean of `level(frame, band)` over `louder` ([`top_band_db`]
+/// with any per-band level); `None` with no band or no frame.
+fn louder_band_mean(
+    louder: &[&FrameFeatures],
+    bands: &[usize],
+    level: &dyn Fn(&FrameFeatures, usize) -> f32,
+) -> Option<f32> {
+    if louder.is_empty() {
         return None;
     }
-    kept.sort_by(|a, b| b.energy_db.total_cmp(&a.energy_db));
-    let louder = &kept[..kept.len().div_ceil(2)];
     bands
         .iter()
         .map(|&b| louder.iter().map(|f| level(f, b)).sum::<f32>() / louder.len() as f32)
