@@ -75,17 +75,21 @@ pub const CALL_BAND_HZ: f32 = NARROWBAND_EDGE_HZ;
 
 /// Whether `segments` read as a call: in the median segment nothing stands above 4 kHz, neither
 /// against the speech ([`SegmentFeatures::call_band_db`] under [`BAND_LIMITED_FLOOR_DB`]) nor
-/// above the quantisation noise of a 16-bit file ([`SegmentFeatures::call_band_dbfs`] under
-/// [`CALL_BAND_FLOOR_DBFS`]), which a call stored quietly keeps there. A recording low-passed at
-/// 5 kHz (a lossy coder) keeps its 4-5 kHz band and is not taken for a call.
+/// above the quantisation noise of a 16-bit file, which a call stored quietly keeps there: the
+/// band's louder half under [`CALL_BAND_FLOOR_DBFS`] ([`SegmentFeatures::call_band_dbfs`]) and
+/// its top bands' brighter frames under [`PEAK_FLOOR_DBFS`]
+/// ([`SegmentFeatures::top_band_peak_dbfs`]), which quiet full-band speech passes with its
+/// fricatives. A recording low-passed at 5 kHz (a lossy coder) keeps its 4-5 kHz band and is
+/// not taken for a call.
 pub fn reads_as_call(segments: &[SegmentFeatures]) -> bool {
-    // How far the band stands above both floors: a call keeps it under one of them.
+    // How far the band stands above the floors: a call keeps it under one of them.
     let mut above: Vec<f32> = segments
         .iter()
         .filter_map(|s| {
             let relative = s.call_band_db? - BAND_LIMITED_FLOOR_DB;
-            let absolute = s.call_band_dbfs? - CALL_BAND_FLOOR_DBFS;
-            Some(relative.min(absolute))
+            let louder = s.call_band_dbfs? - CALL_BAND_FLOOR_DBFS;
+            let peak = s.top_band_peak_dbfs? - PEAK_FLOOR_DBFS;
+            Some(relative.min(louder.max(peak)))
         })
         .collect();
     if above.is_empty() {
@@ -101,6 +105,12 @@ pub fn reads_as_call(segments: &[SegmentFeatures]) -> bool {
 /// [`QUANTISATION_FLOOR_DBFS`], −110.6 dB measured; +4.8 dB with triangular dither): 6 dB above
 /// it. Full-band speech reaches it only about 65 dB below full scale.
 pub const CALL_BAND_FLOOR_DBFS: f32 = QUANTISATION_FLOOR_DBFS + 6.0;
+
+/// Level above 5 kHz in a segment's brighter frames ([`SegmentFeatures::top_band_peak_dbfs`])
+/// under which they hold nothing but quantisation noise: 8 dB above [`QUANTISATION_FLOOR_DBFS`]
+/// (ffmpeg's μ-law calls stored as 16-bit files read at most 5 dB above it, the corpus's clips
+/// 40 dB down in floating point at least 3 dB above this).
+pub const PEAK_FLOOR_DBFS: f32 = QUANTISATION_FLOOR_DBFS + 8.0;
 
 /// Seconds of a channel at more than 8 kHz analysed at full band before it is decided whether
 /// it [reads as a call](reads_as_call): a call is then analysed again from its start as one,
@@ -324,14 +334,16 @@ impl ChannelChain {
         duration_s: f64,
     ) -> Result<ChannelAnalysis> {
         self.segment_buffered();
+        // Decided on every segment, the trailing partial one too: a stream shorter than a
+        // segment has no other.
+        let (segments, speech_s) = self.segmenter.finish(duration_s);
         if let Some(probe) = self.probe.take()
-            && reads_as_call(self.segmenter.segments())
+            && reads_as_call(&segments)
         {
             let mut call = Self::new(cfg, true)?;
             call.feed(&probe);
             return call.finish(cfg, channel, duration_s);
         }
-        let (segments, speech_s) = self.segmenter.finish(duration_s);
         Ok(ChannelAnalysis {
             channel,
             segments,
@@ -572,6 +584,54 @@ mod tests {
                 .unwrap()
                 .as_call
         );
+    }
+
+    #[test]
+    fn a_call_shorter_than_a_segment_reads_as_a_call() {
+        let cfg = AnalysisConfig::default();
+        // 3 s: the channel's one segment is the trailing partial one.
+        let short = &speech()[..48_000];
+        assert!(3.0 < cfg.segments.length_s);
+        let call = telephone(short, 16_000, 3).unwrap();
+        let float = analyze_samples(&call, &cfg).unwrap();
+        assert_eq!(float.segments.len(), 1);
+        assert!(float.segments[0].stats.is_some());
+        assert!(float.as_call);
+        assert!(
+            analyze_samples(&stored_16bit(&call, 0.0), &cfg)
+                .unwrap()
+                .as_call
+        );
+        assert!(!analyze_samples(short, &cfg).unwrap().as_call);
+    }
+
+    #[test]
+    fn quiet_full_band_speech_is_not_taken_for_a_call_by_its_level() {
+        let cfg = AnalysisConfig::default();
+        // 45 dB down in floating point, the louder half of this clip keeps less above 4 kHz than
+        // a 16-bit file's quantisation noise...
+        let gain = 10f32.powf(-45.0 / 20.0);
+        let quiet: Vec<f32> = speech().iter().map(|x| x * gain).collect();
+        let full = analyse_with(ChannelChain::new(&cfg, false).unwrap(), &quiet, &cfg).unwrap();
+        let median = |level: fn(&SegmentFeatures) -> Option<f32>| {
+            let mut v: Vec<f32> = full.segments.iter().filter_map(level).collect();
+            v.sort_by(f32::total_cmp);
+            v[v.len() / 2]
+        };
+        let louder = median(|s| s.call_band_dbfs);
+        assert!(louder < CALL_BAND_FLOOR_DBFS, "{louder} dB");
+        // ...but its fricatives stand well above the noise above 5 kHz, so it is no call.
+        let peak = median(|s| s.top_band_peak_dbfs);
+        assert!(peak > PEAK_FLOOR_DBFS + 5.0, "{peak} dB");
+        assert!(!reads_as_call(&full.segments));
+        assert!(!analyze_samples(&quiet, &cfg).unwrap().as_call);
+        // A call stored as quietly as a 16-bit file allows keeps its brighter frames at the noise.
+        let call = stored_16bit(&telephone(&speech(), 16_000, 3).unwrap(), -40.0);
+        let stored = analyse_with(ChannelChain::new(&cfg, false).unwrap(), &call, &cfg).unwrap();
+        for s in &stored.segments {
+            let peak = s.top_band_peak_dbfs.unwrap();
+            assert!(peak < PEAK_FLOOR_DBFS - 2.0, "{peak} dB");
+        }
     }
 
     /// `parts` one after the other as a 16-bit WAV file at 16 kHz in `dir`, analysed by

@@ -94,6 +94,12 @@ pub struct SegmentFeatures {
     /// call stored as a 16-bit file keeps only quantisation noise there, near
     /// [`QUANTISATION_FLOOR_DBFS`] however quiet the call.
     pub call_band_dbfs: Option<f32>,
+    /// The level in dB re full scale of the sub-bands above [`BAND_LIMITED_EDGE_HZ`] in the
+    /// segment's brighter speech frames (the louder band at the [`PEAK_QUANTILE`] of the speech
+    /// frames), present with `stats` if the features have such bands. Quiet full-band speech
+    /// lifts it well above [`QUANTISATION_FLOOR_DBFS`] with its fricatives even when its louder
+    /// half keeps little up there; a call stored as a 16-bit file keeps it at the noise.
+    pub top_band_peak_dbfs: Option<f32>,
     /// The loud frames' cepstral dynamics ([`frame_dynamics`]) as [`DynamicsMode`] asked, present
     /// with `stats` unless it asked for none.
     pub dynamics: Option<Dynamics>,
@@ -233,6 +239,9 @@ impl Segmenter {
         let top_band_db = top_db(&self.top_bands, &relative);
         let call_band_db = top_db(&self.call_bands, &relative);
         let call_band_dbfs = top_db(&self.call_bands, &absolute);
+        let top_band_peak_dbfs = scored
+            .then(|| band_quantile(local, &mask, &self.top_bands, PEAK_QUANTILE, &absolute))
+            .flatten();
         let dynamics = match &self.dynamics {
             _ if !scored => None,
             DynamicsMode::Skip => None,
@@ -251,6 +260,7 @@ impl Segmenter {
             top_band_db,
             call_band_db,
             call_band_dbfs,
+            top_band_peak_dbfs,
             dynamics,
         });
     }
@@ -413,6 +423,34 @@ fn louder_band_mean(
     bands
         .iter()
         .map(|&b| louder.iter().map(|f| level(f, b)).sum::<f32>() / louder.len() as f32)
+        .reduce(f32::max)
+}
+
+/// Quantile of a segment's speech frames at which [`SegmentFeatures::top_band_peak_dbfs`] reads
+/// each band: the brightest tenth, where speech keeps its fricatives.
+pub const PEAK_QUANTILE: f32 = 0.9;
+
+/// The largest over `bands` of the `q` quantile of `level(frame, band)` over the speech frames
+/// (where `mask` is set); `None` with no band or no frame.
+fn band_quantile(
+    frames: &[FrameFeatures],
+    mask: &[bool],
+    bands: &[usize],
+    q: f32,
+    level: &dyn Fn(&FrameFeatures, usize) -> f32,
+) -> Option<f32> {
+    let speech: Vec<&FrameFeatures> = frames
+        .iter()
+        .zip(mask)
+        .filter_map(|(f, &m)| m.then_some(f))
+        .collect();
+    let k = ((speech.len().checked_sub(1)?) as f32 * q).round() as usize;
+    bands
+        .iter()
+        .map(|&b| {
+            let mut levels: Vec<f32> = speech.iter().map(|f| level(f, b)).collect();
+            *levels.select_nth_unstable_by(k, f32::total_cmp).1
+        })
         .reduce(f32::max)
 }
 
@@ -735,6 +773,43 @@ mod tests {
         assert_eq!(top_band_db(&frames, &[false; 5], &bands, nc), None);
     }
 
+    #[test]
+    fn band_quantile_reads_the_louder_band_at_the_quantile_of_the_kept_frames() {
+        let frame = |band6: f32, band7: f32| FrameFeatures {
+            values: vec![band6, band7],
+            ..frame(-20.0, 0)
+        };
+        // Band 7 counts down from 10 over ten kept frames; an eleventh, louder, is masked out.
+        let frames: Vec<FrameFeatures> = (0..11)
+            .map(|i| frame(-50.0, if i == 10 { 0.0 } else { -(i as f32) - 1.0 }))
+            .collect();
+        let mut mask = [true; 11];
+        mask[10] = false;
+        let level = |f: &FrameFeatures, b: usize| f.values[b - 6];
+        // Sorted, band 7 reads -10..-1: its 0.9 quantile (position 8.1 of 0..=9, rounded) is -2,
+        // the median (4.5, rounded to 5) -5, the top -1; band 6 (-50 throughout) never wins.
+        assert_eq!(
+            band_quantile(&frames, &mask, &[6, 7], 0.9, &level),
+            Some(-2.0)
+        );
+        assert_eq!(
+            band_quantile(&frames, &mask, &[6, 7], 1.0, &level),
+            Some(-1.0)
+        );
+        assert_eq!(
+            band_quantile(&frames, &mask, &[6, 7], 0.5, &level),
+            Some(-5.0)
+        );
+        assert_eq!(
+            band_quantile(&frames, &mask, &[6], 0.9, &level),
+            Some(-50.0)
+        );
+        assert_eq!(
+            band_quantile(&frames, &[false; 11], &[6, 7], 0.9, &level),
+            None
+        );
+        assert_eq!(band_quantile(&frames, &mask, &[], 0.9, &level), None);
+    }
     #[test]
     fn short_file_gets_one_partial_segment() {
         let (segs, _) = run(&vec![-20.0; 250], &SegmentConfig::default());
