@@ -810,6 +810,7 @@ mod tests {
         );
         assert_eq!(band_quantile(&frames, &mask, &[], 0.9, &level), None);
     }
+
     #[test]
     fn short_file_gets_one_partial_segment() {
         let (segs, _) = run(&vec![-20.0; 250], &SegmentConfig::default());
