@@ -225,23 +225,23 @@ impl Segmenter {
         let stats = scored.then(|| pool(local, &mask, &self.feat));
         let level_iqr_db = scored.then(|| interquartile_range(&energies, &mask));
         let nc = self.feat.n_ceps;
-        // The band levels are read over the louder half of the speech frames, sorted once.
-        let louder = if scored {
-            louder_half(local, &mask)
+        // The band levels are read over the speech frames, collected once: the peak over all of
+        // them, the others over their louder half, sorted once.
+        let speech = if scored {
+            speech_frames(local, &mask)
         } else {
             Vec::new()
         };
+        let relative = |f: &FrameFeatures, b: usize| f.values[nc + b];
+        let absolute = |f: &FrameFeatures, b: usize| f.energy_db + f.values[nc + b];
+        let top_band_peak_dbfs = band_quantile(&speech, &self.top_bands, PEAK_QUANTILE, &absolute);
+        let louder = louder_half(speech);
         let top_db = |bands, level: &dyn Fn(&FrameFeatures, usize) -> f32| {
             louder_band_mean(&louder, bands, level)
         };
-        let relative = |f: &FrameFeatures, b: usize| f.values[nc + b];
-        let absolute = |f: &FrameFeatures, b: usize| f.energy_db + f.values[nc + b];
         let top_band_db = top_db(&self.top_bands, &relative);
         let call_band_db = top_db(&self.call_bands, &relative);
         let call_band_dbfs = top_db(&self.call_bands, &absolute);
-        let top_band_peak_dbfs = scored
-            .then(|| band_quantile(local, &mask, &self.top_bands, PEAK_QUANTILE, &absolute))
-            .flatten();
         let dynamics = match &self.dynamics {
             _ if !scored => None,
             DynamicsMode::Skip => None,
@@ -393,21 +393,25 @@ pub fn top_band_db(
     bands: &[usize],
     n_ceps: usize,
 ) -> Option<f32> {
-    louder_band_mean(&louder_half(frames, mask), bands, &|f, b| {
+    louder_band_mean(&louder_half(speech_frames(frames, mask)), bands, &|f, b| {
         f.values[n_ceps + b]
     })
 }
 
-/// The speech frames (where `mask` is set) at or above their median energy.
-fn louder_half<'a>(frames: &'a [FrameFeatures], mask: &[bool]) -> Vec<&'a FrameFeatures> {
-    let mut kept: Vec<&FrameFeatures> = frames
+/// The frames where `mask` is set, in order.
+fn speech_frames<'a>(frames: &'a [FrameFeatures], mask: &[bool]) -> Vec<&'a FrameFeatures> {
+    frames
         .iter()
         .zip(mask)
         .filter_map(|(f, &m)| m.then_some(f))
-        .collect();
-    kept.sort_by(|a, b| b.energy_db.total_cmp(&a.energy_db));
-    kept.truncate(kept.len().div_ceil(2));
-    kept
+        .collect()
+}
+
+/// Those of `speech` at or above their median energy.
+fn louder_half(mut speech: Vec<&FrameFeatures>) -> Vec<&FrameFeatures> {
+    speech.sort_by(|a, b| b.energy_db.total_cmp(&a.energy_db));
+    speech.truncate(speech.len().div_ceil(2));
+    speech
 }
 
 /// The largest over `bands` of the mean of `level(frame, band)` over `louder` ([`top_band_db`]
@@ -430,20 +434,14 @@ fn louder_band_mean(
 /// each band: the brightest tenth, where speech keeps its fricatives.
 pub const PEAK_QUANTILE: f32 = 0.9;
 
-/// The largest over `bands` of the `q` quantile of `level(frame, band)` over the speech frames
-/// (where `mask` is set); `None` with no band or no frame.
+/// The largest over `bands` of the `q` quantile of `level(frame, band)` over `speech`; `None`
+/// with no band or no frame.
 fn band_quantile(
-    frames: &[FrameFeatures],
-    mask: &[bool],
+    speech: &[&FrameFeatures],
     bands: &[usize],
     q: f32,
     level: &dyn Fn(&FrameFeatures, usize) -> f32,
 ) -> Option<f32> {
-    let speech: Vec<&FrameFeatures> = frames
-        .iter()
-        .zip(mask)
-        .filter_map(|(f, &m)| m.then_some(f))
-        .collect();
     let k = ((speech.len().checked_sub(1)?) as f32 * q).round() as usize;
     bands
         .iter()
@@ -774,7 +772,7 @@ mod tests {
     }
 
     #[test]
-    fn band_quantile_reads_the_louder_band_at_the_quantile_of_the_kept_frames() {
+    fn band_quantile_reads_the_louder_band_at_the_quantile_of_the_speech_frames() {
         let frame = |band6: f32, band7: f32| FrameFeatures {
             values: vec![band6, band7],
             ..frame(-20.0, 0)
@@ -785,30 +783,20 @@ mod tests {
             .collect();
         let mut mask = [true; 11];
         mask[10] = false;
+        let speech = speech_frames(&frames, &mask);
+        assert_eq!(speech.len(), 10);
         let level = |f: &FrameFeatures, b: usize| f.values[b - 6];
         // Sorted, band 7 reads -10..-1: its 0.9 quantile (position 8.1 of 0..=9, rounded) is -2,
         // the median (4.5, rounded to 5) -5, the top -1; band 6 (-50 throughout) never wins.
+        assert_eq!(band_quantile(&speech, &[6, 7], 0.9, &level), Some(-2.0));
+        assert_eq!(band_quantile(&speech, &[6, 7], 1.0, &level), Some(-1.0));
+        assert_eq!(band_quantile(&speech, &[6, 7], 0.5, &level), Some(-5.0));
+        assert_eq!(band_quantile(&speech, &[6], 0.9, &level), Some(-50.0));
         assert_eq!(
-            band_quantile(&frames, &mask, &[6, 7], 0.9, &level),
-            Some(-2.0)
-        );
-        assert_eq!(
-            band_quantile(&frames, &mask, &[6, 7], 1.0, &level),
-            Some(-1.0)
-        );
-        assert_eq!(
-            band_quantile(&frames, &mask, &[6, 7], 0.5, &level),
-            Some(-5.0)
-        );
-        assert_eq!(
-            band_quantile(&frames, &mask, &[6], 0.9, &level),
-            Some(-50.0)
-        );
-        assert_eq!(
-            band_quantile(&frames, &[false; 11], &[6, 7], 0.9, &level),
+            band_quantile(&speech_frames(&frames, &[false; 11]), &[6, 7], 0.9, &level),
             None
         );
-        assert_eq!(band_quantile(&frames, &mask, &[], 0.9, &level), None);
+        assert_eq!(band_quantile(&speech, &[], 0.9, &level), None);
     }
 
     #[test]
