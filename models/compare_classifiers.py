@@ -22,11 +22,14 @@ deviation model, both without the frame model and the narrowband Gaussian. Figur
 the rows with each other, not with the model card.
 
 Usage:  python3 models/compare_classifiers.py [--hold-out-voices] [--manifest M]
-            [--family-exponent E] STATS_CSV [FAMILIES_CSV] [MODEL ...]
+            [--family-exponent E] [--fold-salt S] STATS_CSV [FAMILIES_CSV] [MODEL ...]
         MODEL: logistic, oneclass, mlp, logistic+mlp, logistic+oneclass, deviation,
         shipped-1.15, shipped-1.15+deviation, and shipped-1.15+deviation/median,
         /narrowband-centre, /channel-centres (1.17.0's), /channel-centres-pooled-spread,
-        /dead-zone (variants tried after 1.16.0; default: all)
+        /dead-zone (variants tried after 1.16.0), shipped-1.17 (the same as /channel-centres),
+        shipped-1.21 (its logistic regression without the LFCC deviations; default: all)
+        S: fold the real speakers by the hash of S + "/" + speaker instead of the speaker
+        alone, for other folds than `eval --seed 0`'s (not the folds of `eval --seed N`)
         E: each training family's share of the synthetic half grows as (its generators)^E
         (default 1, `train`'s: every generator alike; 0 every family alike)
         M: the manifest the statistics were exported from, for the real sources (default
@@ -69,9 +72,13 @@ def load(path):
     return list(clips.values())
 
 
+FOLD_SALT = ""  # `--fold-salt S`: other folds of the real speakers (S + "/" + speaker hashed)
+
+
 def speaker_fold(speaker):
     # voxguard's stable_hash: the first 8 bytes of SHA-256, little-endian.
-    return int.from_bytes(hashlib.sha256(speaker.encode()).digest()[:8], "little") % K
+    key = f"{FOLD_SALT}/{speaker}" if FOLD_SALT else speaker
+    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "little") % K
 
 
 def attach_sources(clips, manifest):
@@ -168,6 +175,14 @@ def logistic_oneclass(x, y, w):
 
 
 ENVELOPE = None  # set by main(): True for the statistics the shipped Gaussians leave out
+LFCC_STD = None  # set by main(): True for the LFCC deviations (left out of 1.21.0's logistic)
+
+
+def logistic_without_lfcc_std(x, y, w):
+    """1.21.0's logistic regression: every statistic but the LFCC deviations."""
+    keep = ~LFCC_STD
+    fitted = logistic(x[:, keep], y, w)
+    return lambda q: fitted(q[:, keep])
 
 
 def gaussian_of_motion(x, y, w):
@@ -250,7 +265,13 @@ MODELS = {"logistic": logistic, "oneclass": oneclass, "mlp": mlp, "logistic+mlp"
           # and with 1.16.0's deviation model beside it.
           "shipped-1.15": weighted_sum((logistic, 1), (gaussian_of_motion, 2)),
           "shipped-1.15+deviation": weighted_sum((logistic, 1), (gaussian_of_motion, 2),
-                                                 (deviation, 1))}
+                                                 (deviation, 1)),
+          # 1.17.0's statistics model (as 1.20.0's) and 1.21.0's, whose logistic regression
+          # leaves out the LFCC deviations; both without frame model and narrowband Gaussian.
+          "shipped-1.17": weighted_sum((logistic, 1), (gaussian_of_motion, 2),
+                                       (deviation_model(split=True, channels=True), 1)),
+          "shipped-1.21": weighted_sum((logistic_without_lfcc_std, 1), (gaussian_of_motion, 2),
+                                       (deviation_model(split=True, channels=True), 1))}
 # The deviation variants tried after 1.16.0, in the place of its deviation model
 # (channel-centres is 1.17.0's).
 for _name, _part in (("median", deviation_model(centre_of=median_centre)),
@@ -326,12 +347,16 @@ def read_pairs(path, key, value):
 
 
 def main():
-    global ENVELOPE, NARROWBAND, FAMILY, FAMILY_EXPONENT
+    global ENVELOPE, LFCC_STD, NARROWBAND, FAMILY, FAMILY_EXPONENT, FOLD_SALT
     args = [a for a in sys.argv[1:] if a != "--hold-out-voices"]
     hold_out_voices = len(args) < len(sys.argv) - 1
     if "--family-exponent" in args:
         at = args.index("--family-exponent")
         FAMILY_EXPONENT = float(args[at + 1])
+        del args[at:at + 2]
+    if "--fold-salt" in args:
+        at = args.index("--fold-salt")
+        FOLD_SALT = args[at + 1]
         del args[at:at + 2]
     manifest = "../shared/corpus/manifest.csv"
     if "--manifest" in args:
@@ -351,6 +376,7 @@ def main():
     ENVELOPE = np.array([(n.startswith(("lfcc", "band")) and n.endswith("_mean"))
                          or (n.startswith("lfcc") and n.endswith("_std"))
                          for n in stat_names(stats)])
+    LFCC_STD = np.array([n.startswith("lfcc") and n.endswith("_std") for n in stat_names(stats)])
     # The shipped features split 0-7 kHz into 8 bands of 875 Hz: bands 5-7 start above 4 kHz.
     NARROWBAND = [stat_names(stats).index(f"band{b}_rel_db_mean") for b in (5, 6, 7)]
     if hold_out_voices:

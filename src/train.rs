@@ -29,7 +29,8 @@ use crate::model::weighted_mean_spread;
 use crate::model::{MODEL_FORMAT, MODEL_FORMAT_VERSION, ModelFile, segment_logit};
 use crate::pipeline::{AnalysisConfig, analyze_samples, load_mono};
 use crate::segment::{
-    Dynamics, DynamicsMode, NARROWBAND_FLOOR_DB, high_band_means, one_class_inputs, stat_names,
+    Dynamics, DynamicsMode, NARROWBAND_FLOOR_DB, high_band_means, logistic_inputs,
+    one_class_inputs, stat_names,
 };
 
 /// Channel conditions every clip is analysed under.
@@ -335,6 +336,9 @@ pub struct FitSettings {
     pub l2: f64,
     /// The statistics a one-class part reads ([`one_class_inputs`]).
     pub one_class_inputs: Vec<bool>,
+    /// The statistics the logistic regression of the logistic + one-class type reads
+    /// ([`logistic_inputs`]); the other types read every statistic.
+    pub logistic_inputs: Vec<bool>,
     /// Spread of the frame model's term on the training rows, as a multiple of the
     /// classifier's (0: no frame model).
     pub frame_weight: f64,
@@ -355,6 +359,7 @@ impl FitSettings {
             kind: ClassifierKind::default(),
             l2: 10.0,
             one_class_inputs: one_class_inputs(feat),
+            logistic_inputs: logistic_inputs(feat),
             frame_weight: FRAME_WEIGHT,
             narrowband_bands: high_band_means(feat),
             deviation_weight: DEVIATION_WEIGHT,
@@ -522,8 +527,21 @@ pub fn fit(
                 weight => DeviationLogistic::fit(m.view(), &y, &w, narrow.as_deref(), inputs, l2)
                     .map(|d| (d, weight)),
             };
+            let logistic = LogisticRegression::fit_inputs(
+                m.view(),
+                &y,
+                &w,
+                l2,
+                &settings.logistic_inputs,
+            )
+            .ok_or_else(|| {
+                Error::Config(format!(
+                    "the logistic regression's inputs name {} statistics, the rows hold {d}",
+                    settings.logistic_inputs.len()
+                ))
+            })?;
             Classifier::LogisticOneClass(Box::new(LogisticOneClass::new(
-                logistic(),
+                logistic,
                 gaussian()?,
                 narrowband,
                 deviation,

@@ -429,6 +429,7 @@ mod tests {
             kind: crate::model::classifier::ClassifierKind::Logistic,
             l2: 1.0,
             one_class_inputs: Vec::new(),
+            logistic_inputs: Vec::new(),
             frame_weight: 0.0,
             narrowband_bands: Vec::new(),
             deviation_weight: 0.0,

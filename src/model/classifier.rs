@@ -28,7 +28,8 @@ pub enum ClassifierKind {
     /// A logistic regression and a one-class Gaussian, fitted on the same rows; each score
     /// divided by its spread on the training rows, the Gaussian's counted twice; since 1.16.0
     /// with a logistic regression of the statistics' distances from real speech beside them
-    /// (the shipped model type).
+    /// (the shipped model type). Since 1.21.0 its logistic regression reads
+    /// [`crate::segment::logistic_inputs`], not the LFCC deviations.
     #[default]
     LogisticOneClass,
 }

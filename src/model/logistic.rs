@@ -92,6 +92,31 @@ impl LogisticRegression {
         }
     }
 
+    /// Fits as [`LogisticRegression::fit`] on the columns of `z` that `inputs` selects (one flag
+    /// per column); the others get weight 0, so the model scores full rows and ignores them.
+    /// `None` if `inputs` does not match the rows.
+    pub fn fit_inputs(
+        z: ArrayView2<'_, f64>,
+        y: &[f64],
+        w: &[f64],
+        l2: f64,
+        inputs: &[bool],
+    ) -> Option<Self> {
+        if inputs.len() != z.ncols() {
+            return None;
+        }
+        let columns: Vec<usize> = (0..inputs.len()).filter(|&j| inputs[j]).collect();
+        let fitted = Self::fit(z.select(Axis(1), &columns).view(), y, w, l2);
+        let mut weights = vec![0.0; inputs.len()];
+        for (&j, &weight) in columns.iter().zip(&fitted.weights) {
+            weights[j] = weight;
+        }
+        Some(Self {
+            weights,
+            bias: fitted.bias,
+        })
+    }
+
     /// The log-odds for one standardised row.
     pub fn logit(&self, z: &[f64]) -> f64 {
         self.weights.iter().zip(z).map(|(w, v)| w * v).sum::<f64>() + self.bias
@@ -137,6 +162,20 @@ mod tests {
         assert!((m.weights[0] - 2.0).abs() < 0.15, "{m:?}");
         assert!((m.weights[1] + 1.0).abs() < 0.15, "{m:?}");
         assert!((m.bias - 0.5).abs() < 0.15, "{m:?}");
+    }
+
+    #[test]
+    fn a_column_left_out_gets_no_weight_and_the_rest_fit_as_alone() {
+        // Column 1 separates the classes perfectly, column 0 only partly: left out, column 1
+        // must get no weight however telling it is.
+        let z = ndarray::array![[-1.0, -3.0], [0.5, -2.0], [-0.5, 2.0], [1.0, 3.0]];
+        let (y, w) = ([0.0, 0.0, 1.0, 1.0], [1.0; 4]);
+        let m = LogisticRegression::fit_inputs(z.view(), &y, &w, 1.0, &[true, false]).unwrap();
+        assert_eq!(m.weights[1], 0.0);
+        let alone = LogisticRegression::fit(z.slice(ndarray::s![.., ..1]), &y, &w, 1.0);
+        assert_eq!((m.weights[0], m.bias), (alone.weights[0], alone.bias));
+        assert!(m.weights[0] > 0.0);
+        assert!(LogisticRegression::fit_inputs(z.view(), &y, &w, 1.0, &[true]).is_none());
     }
 
     #[test]

@@ -235,6 +235,27 @@ mod tests {
     }
 
     #[test]
+    fn the_builtin_logistic_regression_reads_its_inputs_alone() {
+        let m = Model::builtin().unwrap();
+        let Classifier::LogisticOneClass(f) = &m.file.classifier else {
+            panic!("the shipped type");
+        };
+        let inputs = crate::segment::logistic_inputs(&crate::features::FeatureConfig::default());
+        assert_eq!(inputs.len(), f.logistic.weights.len());
+        let read = |on: bool| {
+            let weights = inputs.iter().zip(&f.logistic.weights);
+            weights.filter(move |&(&i, _)| i == on).map(|(_, &w)| w)
+        };
+        assert_eq!(
+            read(false).count(),
+            20,
+            "the 20 LFCC deviations are left out"
+        );
+        assert!(read(false).all(|w| w == 0.0));
+        assert!(read(true).all(|w| w != 0.0));
+    }
+
+    #[test]
     fn broken_model_files_are_refused_naming_the_file_and_the_reason() {
         let path = PathBuf::from("broken.json");
         let cases: [(Vec<u8>, &str); 4] = [
