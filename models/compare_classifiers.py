@@ -373,10 +373,9 @@ def main():
     family = FAMILY = read_pairs(fam_path, "system", "family")
     clips = load(stats)
     attach_sources(clips, manifest)
-    ENVELOPE = np.array([(n.startswith(("lfcc", "band")) and n.endswith("_mean"))
-                         or (n.startswith("lfcc") and n.endswith("_std"))
-                         for n in stat_names(stats)])
     LFCC_STD = np.array([n.startswith("lfcc") and n.endswith("_std") for n in stat_names(stats)])
+    ENVELOPE = LFCC_STD | np.array([n.startswith(("lfcc", "band")) and n.endswith("_mean")
+                                    for n in stat_names(stats)])
     # The shipped features split 0-7 kHz into 8 bands of 875 Hz: bands 5-7 start above 4 kHz.
     NARROWBAND = [stat_names(stats).index(f"band{b}_rel_db_mean") for b in (5, 6, 7)]
     if hold_out_voices:

@@ -322,9 +322,15 @@ pub fn one_class_inputs(feat: &FeatureConfig) -> Vec<bool> {
         .iter()
         .map(|n| {
             let env = (n.starts_with("lfcc") || n.starts_with("band")) && n.ends_with("_mean");
-            !(env || (n.starts_with("lfcc") && n.ends_with("_std")))
+            !(env || is_lfcc_deviation(n))
         })
         .collect()
+}
+
+/// Whether the pooled statistic `name` is the spread of a static LFCC (`lfcc{k}_std`), which
+/// neither the Gaussian nor, since 1.21.0, the logistic regression reads.
+fn is_lfcc_deviation(name: &str) -> bool {
+    name.starts_with("lfcc") && name.ends_with("_std")
 }
 
 /// Which pooled statistics the logistic regression of the shipped model type reads (since
@@ -336,7 +342,7 @@ pub fn one_class_inputs(feat: &FeatureConfig) -> Vec<bool> {
 pub fn logistic_inputs(feat: &FeatureConfig) -> Vec<bool> {
     stat_names(feat)
         .iter()
-        .map(|n| !(n.starts_with("lfcc") && n.ends_with("_std")))
+        .map(|n| !is_lfcc_deviation(n))
         .collect()
 }
 
