@@ -5,7 +5,7 @@
 //! ## Library map
 //! The modules follow the pipeline: [`decode`] → [`resample`] → [`features`] → [`vad`] and
 //! [`segment`] → [`model`] → [`scan`] → [`report`]; [`pipeline`] wires the analysis of one file;
-//! [`dataset`], [`augment`], [`train`] and [`eval`] build and measure models.
+//! [`dataset`], [`augment`], [`source_shift`], [`train`] and [`eval`] build and measure models.
 
 pub mod decode;
 pub mod error;
@@ -23,6 +23,7 @@ pub mod pipeline;
 pub mod plot;
 pub mod report;
 pub mod scan;
+pub mod source_shift;
 pub mod train;
 
 /// Deterministic test signals shared by the unit tests.

@@ -32,6 +32,7 @@ use crate::segment::{
     Dynamics, DynamicsMode, NARROWBAND_FLOOR_DB, high_band_means, logistic_inputs,
     one_class_inputs, stat_names,
 };
+use crate::source_shift::{SourcedClip, source_dependent};
 
 /// Channel conditions every clip is analysed under.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -339,6 +340,10 @@ pub struct FitSettings {
     /// The statistics the logistic regression of the logistic + one-class type reads
     /// ([`logistic_inputs`]); the other types read every statistic.
     pub logistic_inputs: Vec<bool>,
+    /// For the logistic + one-class type: the logistic regression also leaves out every
+    /// statistic on which the training clips' real sources differ by this many pooled spreads
+    /// or more ([`source_dependent`]; since 1.22.0); `None` keeps [`Self::logistic_inputs`].
+    pub source_shift_limit: Option<f64>,
     /// Spread of the frame model's term on the training rows, as a multiple of the
     /// classifier's (0: no frame model).
     pub frame_weight: f64,
@@ -360,6 +365,7 @@ impl FitSettings {
             l2: 10.0,
             one_class_inputs: one_class_inputs(feat),
             logistic_inputs: logistic_inputs(feat),
+            source_shift_limit: Some(SOURCE_SHIFT_LIMIT),
             frame_weight: FRAME_WEIGHT,
             narrowband_bands: high_band_means(feat),
             deviation_weight: DEVIATION_WEIGHT,
@@ -424,6 +430,40 @@ fn narrowband_gaussian(
         NarrowbandGaussian::new(gaussian, bands.clone(), below),
         narrow,
     ))
+}
+
+/// The shipped model's source-shift limit (since 1.22.0): statistics on which the training
+/// clips' real sources differ by a pooled spread or more are left out of the logistic
+/// regression (model card, "Changes in 1.22.0").
+pub const SOURCE_SHIFT_LIMIT: f64 = 1.0;
+
+/// Each selected real clip's source and the speech-weighted mean of its clean segments'
+/// statistics (clips without a scored clean segment are skipped).
+fn real_clip_means<'a>(
+    clips: &'a [Clip],
+    feats: &[ClipFeatures],
+    selected: &[usize],
+) -> Vec<SourcedClip<'a>> {
+    selected
+        .iter()
+        .filter(|&&i| clips[i].label == Label::Bonafide)
+        .filter_map(|&i| {
+            let segs = &feats[i].conditions[Condition::Clean as usize];
+            let total: f64 = segs.iter().map(|s| s.speech_s).sum();
+            (total > 0.0).then(|| {
+                let mut mean = vec![0.0; segs[0].stats.len()];
+                for s in segs {
+                    for (m, &v) in mean.iter_mut().zip(&s.stats) {
+                        *m += s.speech_s * f64::from(v) / total;
+                    }
+                }
+                SourcedClip {
+                    source: clips[i].corpus.as_str(),
+                    stats: mean,
+                }
+            })
+        })
+        .collect()
 }
 
 /// The shipped model's frame weight (since 1.12.0): the frame term's spread is a quarter of the
@@ -527,19 +567,21 @@ pub fn fit(
                 weight => DeviationLogistic::fit(m.view(), &y, &w, narrow.as_deref(), inputs, l2)
                     .map(|d| (d, weight)),
             };
-            let logistic = LogisticRegression::fit_inputs(
-                m.view(),
-                &y,
-                &w,
-                l2,
-                &settings.logistic_inputs,
-            )
-            .ok_or_else(|| {
-                Error::Config(format!(
-                    "the logistic regression's inputs name {} statistics, the rows hold {d}",
-                    settings.logistic_inputs.len()
-                ))
-            })?;
+            let mut inputs = settings.logistic_inputs.clone();
+            if let Some(limit) = settings.source_shift_limit {
+                let shifted = source_dependent(&real_clip_means(clips, feats, selected), d, limit);
+                inputs
+                    .iter_mut()
+                    .zip(shifted)
+                    .for_each(|(keep, s)| *keep &= !s);
+            }
+            let logistic = LogisticRegression::fit_inputs(m.view(), &y, &w, l2, &inputs)
+                .ok_or_else(|| {
+                    Error::Config(format!(
+                        "the logistic regression's inputs name {} statistics, the rows hold {d}",
+                        inputs.len()
+                    ))
+                })?;
             Classifier::LogisticOneClass(Box::new(LogisticOneClass::new(
                 logistic,
                 gaussian()?,
@@ -968,6 +1010,75 @@ mod tests {
         let fewer = m.slice(ndarray::s![..n, ..]);
         let few = narrowband_gaussian(fewer, &y[..n], &w[..n], &standardizer, &settings);
         assert!(few.is_none());
+    }
+
+    #[test]
+    fn the_logistic_regression_leaves_out_what_tells_real_sources_apart() {
+        let feat = FeatureConfig::default();
+        let d = stat_names(&feat).len();
+        let names = stat_names(&feat);
+        let shifted = names.iter().position(|n| n == "log2_f0_step_mean").unwrap();
+        // 20 real clips of a large source, 10 of a small one, 20 synthetic: every statistic
+        // from a fixed pseudo-random sequence, but `shifted` lies 3 higher in the small
+        // source's real clips and in the synthetic ones, so it tells the classes apart partly.
+        let sources = ["big"; 20].into_iter().chain(["small"; 10]);
+        let mut clips: Vec<Clip> = sources.map(|s| clip(Label::Bonafide, s)).collect();
+        clips.extend((0..20).map(|_| clip(Label::Spoof, "")));
+        let feats: Vec<ClipFeatures> = (0..clips.len())
+            .map(|i| {
+                let segs = (0..2)
+                    .map(|k| {
+                        let mut stats: Vec<f32> = (0..d)
+                            .map(|j| ((i * 31 + k * 7 + j * 17) % 23) as f32 / 7.0 - 1.5)
+                            .collect();
+                        if i >= 20 {
+                            stats[shifted] += 3.0;
+                        }
+                        SegmentStats {
+                            speech_s: 1.0 + k as f64,
+                            stats,
+                            dynamics: Array2::zeros((0, 0)),
+                        }
+                    })
+                    .collect();
+                let mut conditions: [Vec<SegmentStats>; CONDITIONS] = Default::default();
+                conditions[Condition::Clean as usize] = segs;
+                ClipFeatures { conditions }
+            })
+            .collect();
+        let all: Vec<usize> = (0..clips.len()).collect();
+        // Each real clip's mean is weighted by its segments' speech; synthetic clips are left out.
+        let means = real_clip_means(&clips, &feats, &all);
+        assert_eq!(means.len(), 30);
+        let s = &feats[0].conditions[0];
+        let expected = (f64::from(s[0].stats[3]) + 2.0 * f64::from(s[1].stats[3])) / 3.0;
+        assert!((means[0].stats[3] - expected).abs() < 1e-9);
+        assert_eq!((means[0].source, means[29].source), ("big", "small"));
+
+        let settings = FitSettings {
+            frame_weight: 0.0,
+            deviation_weight: 0.0,
+            narrowband_bands: Vec::new(),
+            ..FitSettings::new(&feat)
+        };
+        let weights = |limit| {
+            let settings = FitSettings {
+                source_shift_limit: limit,
+                ..settings.clone()
+            };
+            let fitted = fit(&clips, &feats, &all, &settings, &FrameModelCache::default());
+            match fitted.unwrap().classifier {
+                Classifier::LogisticOneClass(f) => f.logistic.weights,
+                _ => panic!("the shipped type"),
+            }
+        };
+        assert!(weights(None)[shifted] > 0.0, "kept, it is read");
+        assert_eq!(
+            weights(Some(1.0))[shifted],
+            0.0,
+            "shifted by about 3 spreads, left out"
+        );
+        assert!(weights(Some(1.0)).iter().filter(|&&w| w != 0.0).count() > 30);
     }
 
     #[test]

@@ -16,8 +16,8 @@ use voxguard::pipeline::AnalysisConfig;
 use voxguard::scan::sha256_file;
 use voxguard::segment::stat_names;
 use voxguard::train::{
-    ClipFeatures, Condition, FRAME_WEIGHT, FitSettings, TRAINING_CONDITIONS, TrainConfig, extract,
-    train_model,
+    ClipFeatures, Condition, FRAME_WEIGHT, FitSettings, SOURCE_SHIFT_LIMIT, TRAINING_CONDITIONS,
+    TrainConfig, extract, train_model,
 };
 
 use super::{progress, set_jobs, write_atomically};
@@ -79,6 +79,19 @@ pub struct FitArgs {
     /// regression's spread; 0 fits none, as models before 1.16.0.
     #[arg(long, default_value_t = DEVIATION_WEIGHT, value_parser = parse_weight)]
     deviation_weight: f64,
+    /// Leave out of the logistic regression (shipped type only) every statistic on which the
+    /// real training clips of the largest source and of the others differ by this many pooled
+    /// spreads or more; `inf` keeps them all, as models before 1.22.0.
+    #[arg(long, default_value_t = SOURCE_SHIFT_LIMIT, value_parser = parse_limit)]
+    source_shift_limit: f64,
+}
+
+/// A limit in spreads: a number above 0, `inf` included.
+fn parse_limit(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v > 0.0 => Ok(v),
+        _ => Err(format!("{s:?} is not a limit (a number above 0, or inf)")),
+    }
 }
 
 /// A weight: a finite number, 0 or more.
@@ -97,6 +110,7 @@ impl FitArgs {
             l2: self.l2,
             frame_weight: self.frame_weight,
             deviation_weight: self.deviation_weight,
+            source_shift_limit: Some(self.source_shift_limit),
             ..FitSettings::new(feat)
         };
         if self.one_gaussian {
