@@ -338,7 +338,8 @@ fn is_lfcc_deviation(name: &str) -> bool {
 /// 1.10.0 because low-rate codecs inflate it, and which differs more between the corpus's real
 /// recording sources (LibriSpeech against the others, up to 1.6 standard deviations) than
 /// between real and synthetic speech. Left out of the logistic regression too, every held-out
-/// figure but the MP3 copies' gains (model card, "Changes in 1.21.0").
+/// figure but the MP3 copies' gains (model card, "Changes in 1.21.0"). Since 1.22.0 training
+/// also leaves out what tells its own real sources apart ([`crate::source_shift`]).
 pub fn logistic_inputs(feat: &FeatureConfig) -> Vec<bool> {
     stat_names(feat)
         .iter()

@@ -29,7 +29,9 @@ pub enum ClassifierKind {
     /// divided by its spread on the training rows, the Gaussian's counted twice; since 1.16.0
     /// with a logistic regression of the statistics' distances from real speech beside them
     /// (the shipped model type). Since 1.21.0 its logistic regression reads
-    /// [`crate::segment::logistic_inputs`], not the LFCC deviations.
+    /// [`crate::segment::logistic_inputs`], not the LFCC deviations, and since 1.22.0 not the
+    /// statistics that tell the training set's real sources apart
+    /// ([`crate::source_shift::source_dependent`]).
     #[default]
     LogisticOneClass,
 }
