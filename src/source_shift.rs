@@ -29,13 +29,11 @@ pub fn source_dependent(clips: &[SourcedClip<'_>], n_stats: usize, limit: f64) -
     for c in clips {
         *per_source.entry(c.source).or_default() += 1;
     }
-    let largest =
-        per_source
-            .iter()
-            .fold(None, |best: Option<(&str, usize)>, (&s, &n)| match best {
-                Some((_, m)) if m >= n => best,
-                _ => Some((s, n)),
-            });
+    // The most clips; on a tie the first name, so the choice does not depend on clip order.
+    let largest = per_source
+        .iter()
+        .max_by_key(|&(&s, &n)| (n, std::cmp::Reverse(s)))
+        .map(|(&s, &n)| (s, n));
     let Some((largest, n_largest)) = largest else {
         return vec![false; n_stats];
     };

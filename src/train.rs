@@ -802,6 +802,10 @@ pub fn train_model(
     });
     if cfg.fit.kind == ClassifierKind::LogisticOneClass {
         training["one_class_weight"] = json!(LogisticOneClass::ONE_CLASS_WEIGHT);
+        // Recorded when it can leave anything out (`inf` fits and writes as before 1.22.0).
+        if let Some(limit) = cfg.fit.source_shift_limit.filter(|l| l.is_finite()) {
+            training["source_shift_limit"] = json!(limit);
+        }
     }
     let deviation = match &fitted.classifier {
         Classifier::LogisticOneClass(f) => f.deviation.as_ref(),
