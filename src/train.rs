@@ -342,8 +342,8 @@ pub struct FitSettings {
     pub logistic_inputs: Vec<bool>,
     /// For the logistic + one-class type: the logistic regression also leaves out every
     /// statistic on which the training clips' real sources differ by this many pooled spreads
-    /// or more ([`source_dependent`]; since 1.22.0); `None` keeps [`Self::logistic_inputs`].
-    pub source_shift_limit: Option<f64>,
+    /// or more ([`source_dependent`]; since 1.22.0); infinity keeps [`Self::logistic_inputs`].
+    pub source_shift_limit: f64,
     /// Spread of the frame model's term on the training rows, as a multiple of the
     /// classifier's (0: no frame model).
     pub frame_weight: f64,
@@ -365,7 +365,7 @@ impl FitSettings {
             l2: 10.0,
             one_class_inputs: one_class_inputs(feat),
             logistic_inputs: logistic_inputs(feat),
-            source_shift_limit: Some(SOURCE_SHIFT_LIMIT),
+            source_shift_limit: SOURCE_SHIFT_LIMIT,
             frame_weight: FRAME_WEIGHT,
             narrowband_bands: high_band_means(feat),
             deviation_weight: DEVIATION_WEIGHT,
@@ -568,7 +568,8 @@ pub fn fit(
                     .map(|d| (d, weight)),
             };
             let mut inputs = settings.logistic_inputs.clone();
-            if let Some(limit) = settings.source_shift_limit {
+            let limit = settings.source_shift_limit;
+            if limit.is_finite() {
                 let shifted = source_dependent(&real_clip_means(clips, feats, selected), d, limit);
                 inputs
                     .iter_mut()
@@ -803,8 +804,8 @@ pub fn train_model(
     if cfg.fit.kind == ClassifierKind::LogisticOneClass {
         training["one_class_weight"] = json!(LogisticOneClass::ONE_CLASS_WEIGHT);
         // Recorded when it can leave anything out (`inf` fits and writes as before 1.22.0).
-        if let Some(limit) = cfg.fit.source_shift_limit.filter(|l| l.is_finite()) {
-            training["source_shift_limit"] = json!(limit);
+        if cfg.fit.source_shift_limit.is_finite() {
+            training["source_shift_limit"] = json!(cfg.fit.source_shift_limit);
         }
     }
     let deviation = match &fitted.classifier {
@@ -1076,13 +1077,13 @@ mod tests {
                 _ => panic!("the shipped type"),
             }
         };
-        assert!(weights(None)[shifted] > 0.0, "kept, it is read");
+        assert!(weights(f64::INFINITY)[shifted] > 0.0, "kept, it is read");
+        let limited = weights(1.0);
         assert_eq!(
-            weights(Some(1.0))[shifted],
-            0.0,
+            limited[shifted], 0.0,
             "shifted by about 3 spreads, left out"
         );
-        assert!(weights(Some(1.0)).iter().filter(|&&w| w != 0.0).count() > 30);
+        assert!(limited.iter().filter(|&&w| w != 0.0).count() > 30);
     }
 
     #[test]

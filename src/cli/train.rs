@@ -110,7 +110,7 @@ impl FitArgs {
             l2: self.l2,
             frame_weight: self.frame_weight,
             deviation_weight: self.deviation_weight,
-            source_shift_limit: Some(self.source_shift_limit),
+            source_shift_limit: self.source_shift_limit,
             ..FitSettings::new(feat)
         };
         if self.one_gaussian {

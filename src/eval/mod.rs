@@ -430,7 +430,7 @@ mod tests {
             l2: 1.0,
             one_class_inputs: Vec::new(),
             logistic_inputs: Vec::new(),
-            source_shift_limit: None,
+            source_shift_limit: f64::INFINITY,
             frame_weight: 0.0,
             narrowband_bands: Vec::new(),
             deviation_weight: 0.0,
