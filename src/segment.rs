@@ -83,7 +83,7 @@ pub struct SegmentFeatures {
     /// keeps one level even when it starts and stops, speech does not.
     pub level_iqr_db: Option<f32>,
     /// Relative energy (dB) of the sub-bands above [`BAND_LIMITED_EDGE_HZ`] in the louder half of
-    /// the speech frames ([`top_band_db`]), present with `stats` if the features have such bands.
+    /// the speech frames, present with `stats` if the features have such bands.
     pub top_band_db: Option<f32>,
     /// The same for the sub-bands above [`NARROWBAND_EDGE_HZ`] (4 kHz), where a call carried at
     /// 8 kHz keeps nothing: whether the segment reads as a call
@@ -315,7 +315,7 @@ pub fn stat_names(feat: &FeatureConfig) -> Vec<String> {
 /// shape's stability, LTAS fine structure), not the spectral envelope. The envelope's means
 /// (LFCC and relative band energies) describe the voice, the room and the channel more than
 /// how the speech was made, so a Gaussian of them flags unfamiliar speakers as much as synthetic
-/// speech; the spread of the static LFCCs is what low-rate codecs inflate most (model card,
+/// speech; the spread of the static LFCCs is what low-rate codecs inflate most (models/HISTORY.md,
 /// "Changes in 1.10.0").
 pub fn one_class_inputs(feat: &FeatureConfig) -> Vec<bool> {
     stat_names(feat)
@@ -338,7 +338,7 @@ fn is_lfcc_deviation(name: &str) -> bool {
 /// 1.10.0 because low-rate codecs inflate it, and which differs more between the corpus's real
 /// recording sources (LibriSpeech against the others, up to 1.6 standard deviations) than
 /// between real and synthetic speech. Left out of the logistic regression too, every held-out
-/// figure but the MP3 copies' gains (model card, "Changes in 1.21.0"). Since 1.22.0 training
+/// figure but the MP3 copies' gains (models/HISTORY.md, "Changes in 1.21.0"). Since 1.22.0 training
 /// also leaves out what tells its own real sources apart ([`crate::source_shift`]).
 pub fn logistic_inputs(feat: &FeatureConfig) -> Vec<bool> {
     stat_names(feat)
@@ -390,11 +390,11 @@ pub fn band_means_above(feat: &FeatureConfig, edge_hz: f32) -> Vec<usize> {
 /// higher rate than it was carried at: the two top bands of the default features (5.25-7 kHz),
 /// clear of the edge where resamplers leak the band below 4 kHz.
 pub const BAND_LIMITED_EDGE_HZ: f32 = 5_000.0;
-/// Relative energy (dB below the frame's total, [`top_band_db`]) under which those bands count
+/// Relative energy (dB below the frame's total, [`SegmentFeatures::top_band_db`]) under which those bands count
 /// as empty in a stored call. Measured on the louder half of the speech frames, where a call's
 /// 16-bit quantisation noise lies furthest below the speech: the quieter frames, which the
-/// speech detector keeps since its floor follows the recording's level, would lift it (model
-/// card, "Changes in 1.14.0"). Measured (model card, "Calls stored at 16 kHz as 16-bit files"):
+/// speech detector keeps since its floor follows the recording's level, would lift it (models/HISTORY.md,
+/// "Changes in 1.14.0"). Measured (model card, "Calls stored at 16 kHz as 16-bit files"):
 /// of ffmpeg's telephone, GSM and MP3 copies of the corpus stored as 16-bit files every one
 /// reads below it somewhere, of the telephone copies stored 20 dB down 861 of 868; of the
 /// full-band clips, whose loud vowels carry little above 5 kHz, 25 of 870 do too.
@@ -403,20 +403,6 @@ pub const BAND_LIMITED_FLOOR_DB: f32 = -60.0;
 /// Level of 16-bit quantisation noise in a sub-band above 4 kHz, dB re full scale, as
 /// [`SegmentFeatures::call_band_dbfs`] measures it.
 pub const QUANTISATION_FLOOR_DBFS: f32 = -110.0;
-
-/// The relative energy (dB) of the louder of `bands` (by number), averaged over the louder half
-/// of the frames `mask` keeps (those at or above their median energy): whether a recording kept
-/// anything there. `None` with no band or no frame.
-pub fn top_band_db(
-    frames: &[FrameFeatures],
-    mask: &[bool],
-    bands: &[usize],
-    n_ceps: usize,
-) -> Option<f32> {
-    louder_band_mean(&louder_half(speech_frames(frames, mask)), bands, &|f, b| {
-        f.values[n_ceps + b]
-    })
-}
 
 /// The frames where `mask` is set, in order.
 fn speech_frames<'a>(frames: &'a [FrameFeatures], mask: &[bool]) -> Vec<&'a FrameFeatures> {
@@ -434,8 +420,8 @@ fn louder_half(mut speech: Vec<&FrameFeatures>) -> Vec<&FrameFeatures> {
     speech
 }
 
-/// The largest over `bands` of the mean of `level(frame, band)` over `louder` ([`top_band_db`]
-/// with any per-band level); `None` with no band or no frame.
+/// The largest over `bands` of the mean of `level(frame, band)` over `louder`, with any
+/// per-band level; `None` with no band or no frame.
 fn louder_band_mean(
     louder: &[&FrameFeatures],
     bands: &[usize],
@@ -528,7 +514,7 @@ pub const DYNAMICS_RANGE_DB: f32 = 30.0;
 
 /// Frames at or below this level are left out of a segment's frame dynamics, however quiet the
 /// segment: in a quiet 16-bit file lower frames carry quantisation noise (−80 dBFS was tried
-/// and moved such files' scores more; model card, "Tried after 1.14.0").
+/// and moved such files' scores more; models/HISTORY.md, "Tried after 1.14.0").
 pub const DYNAMICS_FLOOR_DBFS: f32 = -60.0;
 
 /// The cepstral dynamics of a segment's loud frames, one row per [`DYNAMICS_STRIDE`]-th frame:
@@ -654,6 +640,20 @@ fn ltas_fine_structure(frames: &[FrameFeatures], idx: &[usize]) -> [f32; LTAS_BA
 mod tests {
     use super::*;
     use crate::features::harmonic_phase::PulseShape;
+
+    /// The relative energy (dB) of the louder of `bands` (by number), averaged over the louder half
+    /// of the frames `mask` keeps (those at or above their median energy): whether a recording kept
+    /// anything there. `None` with no band or no frame.
+    fn top_band_db(
+        frames: &[FrameFeatures],
+        mask: &[bool],
+        bands: &[usize],
+        n_ceps: usize,
+    ) -> Option<f32> {
+        louder_band_mean(&louder_half(speech_frames(frames, mask)), bands, &|f, b| {
+            f.values[n_ceps + b]
+        })
+    }
 
     fn frame(energy_db: f32, dim: usize) -> FrameFeatures {
         FrameFeatures {
