@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Calls stored at 16 kHz and recordings stored quietly: what `scan` makes of them (README,
 pipeline step 8 and "Known limits"; the model card's "Calls stored at 16 kHz as 16-bit files"
-and "Tried after 1.13.0").
+and models/HISTORY.md, "Tried after 1.13.0").
 
 Takes N clips spread evenly over the corpus manifest (both classes) and makes copies of each
 with ffmpeg and sox, as a call recorder or an archive would store them:

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Where the real clips of each recording source fall among unseen synthetic speech (the model
-card's "Changes in 1.11.0" figures).
+"""Where the real clips of each recording source fall among unseen synthetic speech
+(models/HISTORY.md, "Changes in 1.11.0" figures).
 
 Re-implements the shipped model type with scikit-learn on voxguard's own statistics (`voxguard
 train --export-stats stats.csv`): a logistic regression of all 88 statistics plus twice a

@@ -16,7 +16,7 @@ pub struct VadConfig {
     pub abs_floor_db: f32,
     /// In a quieter recording the floor drops to this far under its loud frames (the 95th
     /// percentile of its frame energies so far): a fixed floor cut the quieter speech of quiet
-    /// recordings, and less speech scores higher (model card, "Changes in 1.14.0").
+    /// recordings, and less speech scores higher (models/HISTORY.md, "Changes in 1.14.0").
     pub below_loud_db: f32,
     /// The floor never drops below this (dBFS).
     pub lowest_floor_db: f32,

@@ -85,7 +85,7 @@ fn leave_one_system_out_eer_stays_within_bounds() {
     // measured 26.0 / 30.4 % and fails the clean bound; 1.9.0's, whose Gaussian also read the
     // spectral envelope, 32.3 / 33.9 % fails both (1.8.0: 31.1 / 34.2 %; 1.7.0's logistic
     // regression 35.0 / 39.6 %). (Without holding the voices out, which the corpus's shared
-    // voices inflate: 1.10.0 24.7 / 25.7 %; 1.9.0 32.6 / 30.5 %; 1.8.0 31.2 / 30.6 %; 1.7.0
+    // voices inflate: 1.22.0 21.6 / 25.9 %; 1.10.0 24.7 / 25.7 %; 1.9.0 32.6 / 30.5 %; 1.8.0 31.2 / 30.6 %; 1.7.0
     // 23.6 / 29.4 %; 1.6.0 22.9 / 29.2 %; 1.2.0 20.1 / 24.2 %.)
     assert!(clean < 0.22, "clean {clean}");
     assert!(phone < 0.26, "telephone {phone}");
@@ -244,8 +244,8 @@ fn leave_one_family_out_reports_every_metric() {
 
     // Noise is no way around the detector: with coloured noise at 10-30 dB SNR, held-out
     // synthetic speech is called human (score < 0.3) no more often than clean, beyond 5 points
-    // (measured with 1.13.0 and 1.12.0, whose scores hardly reach below 0.3: 0.0 % clean, 0.0 %
-    // noisy; 1.11.0: 0.4 / 0.1; 1.10.0: 0.7 / 0.4; 1.9.0 and 1.8.0, whose scores hardly reached below
+    // (measured with 1.22.0: 0.0 % clean, 1.0 % noisy; with 1.13.0 and 1.12.0, whose scores
+    // hardly reach below 0.3: 0.0 / 0.0 %; 1.11.0: 0.4 / 0.1; 1.10.0: 0.7 / 0.4; 1.9.0 and 1.8.0, whose scores hardly reached below
     // 0.3 either: 0.0 / 0.0 % and 0.0 / 0.1 %; 1.7.0: 21.7 / 22.5; 1.6.0: 28.5 / 22.3; 1.4.0:
     // 21.5 / 18.1; a model trained without noisy copies called 73 % of the noisy ones human).
     let noisy = family_cv(&manifest, "noisy", &[]);
@@ -332,8 +332,8 @@ fn families_can_be_scored_with_their_voices_held_out() {
     eprintln!("leave-one-family-out, voices held out, mean EER: clean {mean:.3}, gsm {gsm:.3}");
     assert!(mean.is_finite() && mean < 0.26, "clean {mean}");
     // GSM copies: 27.7 % with 1.22.0's recipe; 29.1 % with 1.21.0's; 29.9 % with 1.20.0's and 1.18.0's; 29.6 % with 1.19.0's; 31.0 % with 1.17.0's, whose deviation model
-    // measures them against real narrowband speech, mostly mu-law copies (model card, "Changes
-    // in 1.17.0"); 28.9 % with 1.16.0's; 30.1 % with 1.15.0's (1.14.0's 31.1 %); 31.3 % with 1.13.0's recipe
+    // measures them against real narrowband speech, mostly mu-law copies (models/HISTORY.md,
+    // "Changes in 1.17.0"); 28.9 % with 1.16.0's; 30.1 % with 1.15.0's (1.14.0's 31.1 %); 31.3 % with 1.13.0's recipe
     // (three seeds 31.8 ± 0.5 %); 33.3 % with 1.12.0's, whose one Gaussian of real speech served
     // every channel (33.8 ± 1.0 %), which fails this bound; 35.0 % with 1.11.0's, without the
     // frame model (35.3 ± 1.1 %); 36.2 % with 1.10.0's (37.2 ± 1.5 %); 40.9 % with 1.9.0's

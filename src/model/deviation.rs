@@ -4,9 +4,9 @@
 //! learns the sides of the families in training; a weight on its distance from real speech learns
 //! that leaving real speech's range is suspect, which carries over to families on the other side.
 //! Unlike the one-class Gaussian it is trained on synthetic speech too, so it learns which
-//! statistics' distances matter (model card, "Changes in 1.16.0"). Real speech is that of the
-//! row's channel: a call is measured against real calls, full-band speech against full-band
-//! speech (since 1.17.0, "Changes in 1.17.0").
+//! statistics' distances matter (models/HISTORY.md, "Changes in 1.16.0"). Real speech is that of
+//! the row's channel: a call is measured against real calls, full-band speech against full-band
+//! speech (since 1.17.0; models/HISTORY.md, "Changes in 1.17.0").
 
 use ndarray::{Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
