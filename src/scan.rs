@@ -446,7 +446,7 @@ impl Scanner {
     }
 
     /// Whether any scored segment of `ch` kept nothing above 5 kHz: its top bands' energy
-    /// ([`crate::segment::top_band_db`]) under [`BAND_LIMITED_FLOOR_DB`].
+    /// ([`crate::segment::SegmentFeatures::top_band_db`]) under [`BAND_LIMITED_FLOOR_DB`].
     fn band_limited(&self, ch: &ChannelAnalysis) -> bool {
         ch.segments
             .iter()
