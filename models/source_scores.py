@@ -10,13 +10,16 @@ clips are under `--cv family`) counts once per model.
 
 Usage:  voxguard eval --manifest M --cv family --hold-out-voices --scores s.csv
         python3 models/source_scores.py s.csv M [SEED] [CONDITION]
-        (defaults: seed 0, condition clean)
+        (defaults: seed 0, condition clean; run from the directory `eval` ran in, since the
+        scores file names clips as `eval` was given them)
+Needs:  numpy, scikit-learn (through compare_classifiers, whose source lookup it shares).
 """
 import collections
 import csv
 import math
-import os
 import sys
+
+from compare_classifiers import attach_sources
 
 
 def main():
@@ -25,22 +28,17 @@ def main():
     scores_path, manifest = sys.argv[1], sys.argv[2]
     seed = sys.argv[3] if len(sys.argv) > 3 else "0"
     condition = sys.argv[4] if len(sys.argv) > 4 else "clean"
-    root = os.path.dirname(manifest)
-    source = {}
-    with open(manifest, newline="") as f:
-        for row in csv.DictReader(f):
-            source[os.path.normpath(os.path.join(root, row["file"]))] = row["corpus"]
-    groups = collections.defaultdict(list)
     with open(scores_path, newline="") as f:
-        for row in csv.DictReader(f):
-            if row["seed"] != seed or row["condition"] != condition:
-                continue
-            p = 1.0 / (1.0 + math.exp(-float(row["llr"])))
-            if row["label"] == "spoof":
-                key = "(all synthetic clips)"
-            else:
-                key = source.get(os.path.normpath(row["file"]), "(not in the manifest)")
-            groups[key].append(p)
+        rows = [r for r in csv.DictReader(f) if r["seed"] == seed and r["condition"] == condition]
+    attach_sources(rows, manifest)
+    groups = collections.defaultdict(list)
+    for row in rows:
+        p = 1.0 / (1.0 + math.exp(-float(row["llr"])))
+        if row["label"] == "spoof":
+            key = "(all synthetic clips)"
+        else:
+            key = row["corpus"] or "(not in the manifest)"
+        groups[key].append(p)
     if not groups:
         sys.exit(f"no scores for seed {seed}, condition {condition} in {scores_path}")
     print(f"{'source':48s} {'scores':>7s} {'mean':>6s}")
