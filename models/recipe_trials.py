@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Recipe changes tried after 1.11.0 (models/HISTORY.md, "Tried after 1.11.0" and "Tried after 1.12.0");
-none was kept but `channel-gaussians shared`, which `train` fits since 1.13.0.
+"""Recipe changes tried after 1.11.0 (models/HISTORY.md, "Tried after 1.11.0" and "Tried after
+1.12.0"); none was kept but `channel-gaussians shared`, which `train` fits since 1.13.0.
 
 Each trial re-implements the shipped model type in scikit-learn (`source_bias.shipped_type`:
 logistic regression of the 88 statistics plus twice the Gaussian of the 41) on statistics from

@@ -313,10 +313,10 @@ pub fn stat_names(feat: &FeatureConfig) -> Vec<String> {
 /// Which pooled statistics the one-class model of real speech reads: how the speech moves
 /// (cepstral deltas, band-energy spread, flatness, voicing, F0, harmonic phase and the pulse
 /// shape's stability, LTAS fine structure), not the spectral envelope. The envelope's means
-/// (LFCC and relative band energies) describe the voice, the room and the channel more than
-/// how the speech was made, so a Gaussian of them flags unfamiliar speakers as much as synthetic
-/// speech; the spread of the static LFCCs is what low-rate codecs inflate most (models/HISTORY.md,
-/// "Changes in 1.10.0").
+/// (LFCC and relative band energies) describe the voice, the room and the channel more than how
+/// the speech was made, so a Gaussian of them flags unfamiliar speakers as much as synthetic
+/// speech; the spread of the static LFCCs is what low-rate codecs inflate most
+/// (models/HISTORY.md, "Changes in 1.10.0").
 pub fn one_class_inputs(feat: &FeatureConfig) -> Vec<bool> {
     stat_names(feat)
         .iter()
@@ -338,8 +338,8 @@ fn is_lfcc_deviation(name: &str) -> bool {
 /// 1.10.0 because low-rate codecs inflate it, and which differs more between the corpus's real
 /// recording sources (LibriSpeech against the others, up to 1.6 standard deviations) than
 /// between real and synthetic speech. Left out of the logistic regression too, every held-out
-/// figure but the MP3 copies' gains (models/HISTORY.md, "Changes in 1.21.0"). Since 1.22.0 training
-/// also leaves out what tells its own real sources apart ([`crate::source_shift`]).
+/// figure but the MP3 copies' gains (models/HISTORY.md, "Changes in 1.21.0"). Since 1.22.0
+/// training also leaves out what tells its own real sources apart ([`crate::source_shift`]).
 pub fn logistic_inputs(feat: &FeatureConfig) -> Vec<bool> {
     stat_names(feat)
         .iter()
@@ -390,14 +390,15 @@ pub fn band_means_above(feat: &FeatureConfig, edge_hz: f32) -> Vec<usize> {
 /// higher rate than it was carried at: the two top bands of the default features (5.25-7 kHz),
 /// clear of the edge where resamplers leak the band below 4 kHz.
 pub const BAND_LIMITED_EDGE_HZ: f32 = 5_000.0;
-/// Relative energy (dB below the frame's total, [`SegmentFeatures::top_band_db`]) under which those bands count
-/// as empty in a stored call. Measured on the louder half of the speech frames, where a call's
-/// 16-bit quantisation noise lies furthest below the speech: the quieter frames, which the
-/// speech detector keeps since its floor follows the recording's level, would lift it (models/HISTORY.md,
-/// "Changes in 1.14.0"). Measured (model card, "Calls stored at 16 kHz as 16-bit files"):
-/// of ffmpeg's telephone, GSM and MP3 copies of the corpus stored as 16-bit files every one
-/// reads below it somewhere, of the telephone copies stored 20 dB down 861 of 868; of the
-/// full-band clips, whose loud vowels carry little above 5 kHz, 25 of 870 do too.
+/// Relative energy (dB below the frame's total, [`SegmentFeatures::top_band_db`]) under which
+/// those bands count as empty in a stored call. Measured on the louder half of the speech
+/// frames, where a call's 16-bit quantisation noise lies furthest below the speech: the quieter
+/// frames, which the speech detector keeps since its floor follows the recording's level, would
+/// lift it (models/HISTORY.md, "Changes in 1.14.0"). Measured (models/HISTORY.md, "Notes under
+/// the card's tables", "Calls stored at 16 kHz as 16-bit files"): of ffmpeg's telephone, GSM
+/// and MP3 copies of the corpus stored as 16-bit files every one reads below it somewhere, of
+/// the telephone copies stored 20 dB down 861 of 868; of the full-band clips, whose loud vowels
+/// carry little above 5 kHz, 25 of 870 do too.
 pub const BAND_LIMITED_FLOOR_DB: f32 = -60.0;
 
 /// Level of 16-bit quantisation noise in a sub-band above 4 kHz, dB re full scale, as

@@ -468,8 +468,8 @@ fn real_clip_means<'a>(
 
 /// The shipped model's frame weight (since 1.12.0): the frame term's spread is a quarter of the
 /// classifier's. At 0.25 every held-out protocol measured gains or holds, most on GSM and MP3
-/// copies; at 0.5 clean clips of voices left in training lost 3 points (models/HISTORY.md, "Changes
-/// in 1.12.0").
+/// copies; at 0.5 clean clips of voices left in training lost 3 points (models/HISTORY.md,
+/// "Changes in 1.12.0").
 pub const FRAME_WEIGHT: f64 = 0.25;
 
 /// Real frames the frame model is fitted on, shared equally among the real training clips.
