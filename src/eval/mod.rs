@@ -118,7 +118,8 @@ pub fn score_clips(
 ) {
     for &i in which {
         for (set, cond) in sets.iter_mut().zip([Condition::Clean, copy]) {
-            if let Some(s) = model.clip_llr(&feats[i].conditions[cond as usize]) {
+            let f = &feats[i];
+            if let Some(s) = model.clip_llr(&f.conditions[cond as usize], f.coding(cond)) {
                 set.add(i, &clips[i], s);
             }
         }
