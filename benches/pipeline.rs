@@ -9,7 +9,7 @@ use std::path::Path;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use voxguard::augment::{stored_16bit, telephone};
-use voxguard::decode::{AudioDecoderStream, Coding};
+use voxguard::decode::AudioDecoderStream;
 use voxguard::features::stft::{FrameTransform, frame_count};
 use voxguard::features::{FeatureConfig, FrameAnalyzer};
 use voxguard::model::Model;
@@ -123,7 +123,7 @@ fn file_level(c: &mut Criterion) {
             segments
                 .iter()
                 .filter_map(|s| Some((s.stats.as_deref()?, s.dynamics.as_ref())))
-                .map(|(stats, dynamics)| model.logit(black_box(stats), dynamics, Coding::Plain))
+                .map(|(stats, dynamics)| model.logit(black_box(stats), dynamics))
                 .sum::<f64>()
         })
     });

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::decode::{AudioDecoderStream, AudioInfo, Coding};
+use crate::decode::{AudioDecoderStream, AudioInfo};
 use crate::error::Result;
 use crate::features::{FeatureConfig, FrameAnalyzer, FrameFeatures};
 use crate::resample::StreamResampler;
@@ -429,15 +429,7 @@ fn analyse_with(
 
 /// Decodes `path` whole into mono samples at `rate` Hz (for short training clips).
 pub fn load_mono(path: &Path, rate: u32, max_duration_s: f64) -> Result<Vec<f32>> {
-    Ok(decode_whole(path, Some(rate), max_duration_s)?.0)
-}
-
-/// Decodes `path` whole into mono samples at `rate` Hz and says how the file was coded, so that
-/// `eval` scores a clip as `scan` scores the file.
-pub fn load_mono_coded(path: &Path, rate: u32, max_duration_s: f64) -> Result<(Vec<f32>, Coding)> {
-    let (samples, info, _) = decode_whole(path, Some(rate), max_duration_s)?;
-    let duration_s = samples.len() as f64 / rate as f64;
-    Ok((samples, info.coding(duration_s)))
+    Ok(load_mono_at(path, Some(rate), max_duration_s)?.0)
 }
 
 /// Decodes `path` whole into mono samples at `rate` Hz, or at the file's own rate if `None`;
@@ -447,23 +439,12 @@ pub fn load_mono_at(
     rate: Option<u32>,
     max_duration_s: f64,
 ) -> Result<(Vec<f32>, u32)> {
-    let (samples, _, rate) = decode_whole(path, rate, max_duration_s)?;
-    Ok((samples, rate))
-}
-
-/// Decodes `path` whole into mono samples at `rate` Hz (the file's own if `None`); returns the
-/// samples, the file's description and the samples' rate.
-fn decode_whole(
-    path: &Path,
-    rate: Option<u32>,
-    max_duration_s: f64,
-) -> Result<(Vec<f32>, AudioInfo, u32)> {
     let mut out = Vec::new();
-    let (info, rate) = stream_mono(path, rate, max_duration_s, |block, _| {
+    let (_, rate) = stream_mono(path, rate, max_duration_s, |block, _| {
         out.extend_from_slice(block);
         Ok(())
     })?;
-    Ok((out, info, rate))
+    Ok((out, rate))
 }
 
 /// Decodes `path` a chunk of about a second at a time, averages its channels, resamples to `rate`

@@ -12,7 +12,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::decode::{AudioInfo, Coding};
+use crate::decode::AudioInfo;
 use crate::error::{Error, Result};
 use crate::model::logistic::sigmoid;
 use crate::model::{Model, hex};
@@ -232,11 +232,24 @@ impl NoVoice {
     }
 }
 
-/// A note when `info` is a lossy codec at a low average bit rate ([`Coding::LowRateLossy`]),
-/// whose verdicts become `inconclusive`.
+/// Lossy codecs whose low-bit-rate output moves scores of real or synthetic speech.
+const LOSSY_CODECS: &[&str] = &["mp1", "mp2", "mp3", "aac", "vorbis"];
+/// Below this average bit rate (kbit/s) a lossy file's score is no evidence either way: models
+/// up to 1.7.0 scored 54-85 % of synthetic clips below 0.3 at 28-33 kbit/s, none at 64 kbit/s,
+/// and models 1.10.0 and 1.11.0 flag 21 % and 13 % of real clips coded as 32 kbit/s MP3 at 8 kHz
+/// (1.12.0 none, but raises them by 0.14 on average; 1.13.0 one of 40, +0.16; model card). Opus
+/// and GSM 06.10 are not listed: the models measured with them (Opus from 1.7.0, GSM from
+/// 1.8.0) moved no more than a few clips of either class across a threshold.
+const LOW_BIT_RATE_KBPS: f64 = 48.0;
+
+/// A note when `info` is a lossy codec at a low average bit rate, whose verdicts become
+/// `inconclusive` (scores are left as they are).
 fn strong_compression(info: &AudioInfo, duration_s: f64) -> Option<String> {
-    let kbps = info.lossy_kbps(duration_s)?;
-    (info.coding(duration_s) == Coding::LowRateLossy).then(|| {
+    if !LOSSY_CODECS.contains(&info.codec.as_str()) || duration_s <= 0.0 {
+        return None;
+    }
+    let kbps = info.file_bytes? as f64 * 8.0 / duration_s / 1000.0;
+    (kbps < LOW_BIT_RATE_KBPS).then(|| {
         format!(
             "{} at {kbps:.0} kbit/s: strong compression moves the scores of real and \
              synthetic speech (it can make either look like the other), so no verdict is given",
@@ -295,7 +308,6 @@ impl Scanner {
 
     /// Scores an analysis made with this scanner's settings into the record for `file`.
     pub fn report(&self, file: String, sha256: String, analysis: &FileAnalysis) -> FileReport {
-        let coding = analysis.info.coding(analysis.duration_s);
         let compressed = strong_compression(&analysis.info, analysis.duration_s);
         let narrow = narrow_band(&analysis.info);
         let withheld = Withheld {
@@ -313,7 +325,7 @@ impl Scanner {
             .zip(&band_limited_channels)
             .map(|(c, &limited)| {
                 let human = withheld.human || limited;
-                self.score_channel(c, coding, Withheld { human, ..withheld })
+                self.score_channel(c, Withheld { human, ..withheld })
             })
             .collect();
         let worst = channels
@@ -443,12 +455,7 @@ impl Scanner {
             .any(|db| db < BAND_LIMITED_FLOOR_DB)
     }
 
-    fn score_channel(
-        &self,
-        ch: &ChannelAnalysis,
-        coding: Coding,
-        withheld: Withheld,
-    ) -> ChannelReport {
+    fn score_channel(&self, ch: &ChannelAnalysis, withheld: Withheld) -> ChannelReport {
         let mut weighted = 0.0;
         let mut weight = 0.0;
         let segments: Vec<SegmentReport> = ch
@@ -459,7 +466,7 @@ impl Scanner {
                 let (score, note) = match (&s.stats, no_voice) {
                     (Some(_), Some(why)) => (None, Some(why.note())),
                     (Some(stats), None) => {
-                        let logit = self.model.logit(stats, s.dynamics.as_ref(), coding);
+                        let logit = self.model.logit(stats, s.dynamics.as_ref());
                         weighted += s.speech_s * logit;
                         weight += s.speech_s;
                         (Some(sigmoid(logit)), None)
@@ -569,35 +576,6 @@ mod tests {
             };
             assert!(file.validate().is_err() && synthetic.validate().is_err());
         }
-    }
-
-    #[test]
-    fn low_rate_lossy_files_are_scored_without_the_deviation_model() {
-        let model = Model::builtin().unwrap();
-        let scanner = Scanner::new(model, AnalysisConfig::default(), Thresholds::default());
-        let scanner = scanner.unwrap();
-        let sample = "audio-samples/real_ljspeech_LJ001-0021.flac";
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(sample);
-        let mut analysis = analyze_file(&path, &scanner.analysis).unwrap();
-        let plain = scanner.report(String::new(), String::new(), &analysis);
-        // The same audio as it would come from a 32 kbit/s MP3 file.
-        analysis.info.codec = "mp3".into();
-        analysis.info.file_bytes = Some((analysis.duration_s * 4_000.0) as u64);
-        let coded = scanner.report(String::new(), String::new(), &analysis);
-        assert_eq!(coded.verdict, Verdict::Inconclusive);
-        let segments = analysis.channels[0].segments.iter();
-        let mut scored = 0;
-        for ((seg, p), c) in segments.zip(&plain.segments).zip(&coded.segments) {
-            let (Some(stats), Some(p), Some(c)) = (&seg.stats, p.score, c.score) else {
-                continue;
-            };
-            let score = |coding| sigmoid(scanner.model.logit(stats, seg.dynamics.as_ref(), coding));
-            assert_eq!(p, score(Coding::Plain));
-            assert_eq!(c, score(Coding::LowRateLossy));
-            assert!((p - c).abs() > 1e-4, "{p} {c}");
-            scored += 1;
-        }
-        assert!(scored > 0);
     }
 
     #[test]

@@ -14,10 +14,9 @@ use sha2::{Digest, Sha256};
 
 use crate::augment::{add_test_noise, degrade, gsm_channel, mp3_copy, stored_16bit, telephone};
 use crate::dataset::{Clip, Label};
-use crate::decode::Coding;
 use crate::error::{Error, Result};
 use crate::features::FeatureConfig;
-use crate::model::calibration::{Platt, for_coding};
+use crate::model::calibration::Platt;
 use crate::model::classifier::{
     Classifier, ClassifierKind, Fusion, LogisticOneClass, NarrowbandGaussian, below_all,
 };
@@ -28,7 +27,7 @@ use crate::model::logistic::{LogisticRegression, Standardizer};
 use crate::model::mlp::{Mlp, MlpConfig};
 use crate::model::weighted_mean_spread;
 use crate::model::{MODEL_FORMAT, MODEL_FORMAT_VERSION, ModelFile, segment_logit};
-use crate::pipeline::{AnalysisConfig, analyze_samples, load_mono_coded};
+use crate::pipeline::{AnalysisConfig, analyze_samples, load_mono};
 use crate::segment::{
     Dynamics, DynamicsMode, NARROWBAND_FLOOR_DB, high_band_means, logistic_inputs,
     one_class_inputs, stat_names,
@@ -107,21 +106,6 @@ pub struct SegmentStats {
 pub struct ClipFeatures {
     /// Segments per condition; empty when the clip has too little speech.
     pub conditions: [Vec<SegmentStats>; CONDITIONS],
-    /// How the clip's file was coded.
-    pub coding: Coding,
-}
-
-impl ClipFeatures {
-    /// How the audio of `cond` is coded, as `scan` would take it: the file's own coding for
-    /// the clean clip, [`Coding::LowRateLossy`] for the MP3 copy (16 kbit/s), plain for the
-    /// other copies, which are scored as the PCM they are.
-    pub fn coding(&self, cond: Condition) -> Coding {
-        match cond {
-            Condition::Clean => self.coding,
-            Condition::Mp3 => Coding::LowRateLossy,
-            _ => Coding::Plain,
-        }
-    }
 }
 
 /// Training settings.
@@ -176,7 +160,7 @@ fn clip_features(
     wanted: &[Condition],
 ) -> Result<ClipFeatures> {
     let rate = analysis.features.sample_rate;
-    let (clean, coding) = load_mono_coded(path, rate, analysis.max_duration_s)?;
+    let clean = load_mono(path, rate, analysis.max_duration_s)?;
     // Seeded by the file name, so the copies do not depend on where the corpus is mounted.
     let name = path
         .file_name()
@@ -231,7 +215,7 @@ fn clip_features(
             }
         };
     }
-    Ok(ClipFeatures { conditions, coding })
+    Ok(ClipFeatures { conditions })
 }
 
 /// A classifier fitted on a subset of clips (before calibration).
@@ -246,30 +230,23 @@ pub struct Fitted {
 }
 
 impl Fitted {
-    /// Raw log-odds of one segment of audio coded as `coding`: the classifier on its
-    /// standardised statistics, plus the frame model's term on its frame dynamics if there is a
-    /// frame model.
-    pub fn segment_logit(&self, s: &SegmentStats, coding: Coding) -> f64 {
+    /// Raw log-odds of one segment: the classifier on its standardised statistics, plus the
+    /// frame model's term on its frame dynamics if there is a frame model.
+    pub fn segment_logit(&self, s: &SegmentStats) -> f64 {
         let frame = self
             .frame
             .as_ref()
             .map_or(0.0, |f| f.score(s.dynamics.view()));
-        segment_logit(
-            &self.standardizer,
-            &self.classifier,
-            &s.stats,
-            frame,
-            coding,
-        )
+        segment_logit(&self.standardizer, &self.classifier, &s.stats, frame)
     }
 
     /// A clip's raw log-odds: the speech-weighted mean over its segments (as `scan` aggregates).
-    pub fn clip_logit(&self, segments: &[SegmentStats], coding: Coding) -> Option<f64> {
+    pub fn clip_logit(&self, segments: &[SegmentStats]) -> Option<f64> {
         let total: f64 = segments.iter().map(|s| s.speech_s).sum();
         (total > 0.0).then(|| {
             segments
                 .iter()
-                .map(|s| s.speech_s * self.segment_logit(s, coding))
+                .map(|s| s.speech_s * self.segment_logit(s))
                 .sum::<f64>()
                 / total
         })
@@ -638,7 +615,7 @@ pub fn fit(
             |i| {
                 let z = m.row(i);
                 (
-                    classifier.logit(z.as_slice().expect("standard layout"), Coding::Plain),
+                    classifier.logit(z.as_slice().expect("standard layout")),
                     segs[i].dynamics.view(),
                     w[i],
                 )
@@ -733,28 +710,20 @@ pub struct Calibrated {
     pub fitted: Fitted,
     /// Platt scaling fitted on out-of-fold scores.
     pub calibration: Platt,
-    /// The same fitted on the out-of-fold scores without the deviation model, for audio coded
-    /// as [`Coding::LowRateLossy`] (`None` for a classifier without one).
-    pub low_rate_lossy_calibration: Option<Platt>,
 }
 
 impl Calibrated {
-    /// A clip's calibrated log-likelihood ratio (speech-weighted mean over its segments), for
-    /// audio coded as `coding`.
-    pub fn clip_llr(&self, segments: &[SegmentStats], coding: Coding) -> Option<f64> {
-        let lossy = self.low_rate_lossy_calibration.as_ref();
-        let (coding, calibration) = for_coding(coding, &self.calibration, lossy);
+    /// A clip's calibrated log-likelihood ratio (speech-weighted mean over its segments).
+    pub fn clip_llr(&self, segments: &[SegmentStats]) -> Option<f64> {
         self.fitted
-            .clip_logit(segments, coding)
-            .map(|z| calibration.logit(z))
+            .clip_logit(segments)
+            .map(|z| self.calibration.logit(z))
     }
 }
 
 /// Fits the classifier on all `selected` clips and its calibration on out-of-fold segment
-/// scores from `k` folds that hold out whole generators (spoof) and whole speakers (bonafide),
-/// and a second calibration on the same scores without the deviation model (for
-/// [`Coding::LowRateLossy`] audio) if the classifier has one. Frame models come from `cache`
-/// when it holds them.
+/// scores from `k` folds that hold out whole generators (spoof) and whole speakers (bonafide).
+/// Frame models come from `cache` when it holds them.
 pub fn fit_calibrated(
     clips: &[Clip],
     feats: &[ClipFeatures],
@@ -768,7 +737,6 @@ pub fn fit_calibrated(
         .collect();
     let k = k.max(2);
     let (mut raw, mut y, mut w) = (Vec::new(), Vec::new(), Vec::new());
-    let mut lossy = Vec::new();
     for fold in 0..k {
         let (test, train): (Vec<usize>, Vec<usize>) = selected
             .iter()
@@ -778,27 +746,13 @@ pub fn fit_calibrated(
         }
         let fitted = fit(clips, feats, &train, settings, cache)?;
         let test_rows = rows(clips, feats, &test);
-        raw.extend(
-            test_rows
-                .segs
-                .iter()
-                .map(|s| fitted.segment_logit(s, Coding::Plain)),
-        );
-        if fitted.classifier.heeds_coding() {
-            let scores = test_rows.segs.iter();
-            lossy.extend(scores.map(|s| fitted.segment_logit(s, Coding::LowRateLossy)));
-        }
+        raw.extend(test_rows.segs.iter().map(|s| fitted.segment_logit(s)));
         y.extend(test_rows.y);
         w.extend(test_rows.w);
     }
-    let fitted = fit(clips, feats, selected, settings, cache)?;
-    // Every fold's classifier has a deviation model when the one on all clips has.
-    let low_rate_lossy_calibration = (fitted.classifier.heeds_coding() && lossy.len() == raw.len())
-        .then(|| Platt::fit(&lossy, &y, &w));
     Ok(Calibrated {
         calibration: Platt::fit(&raw, &y, &w),
-        low_rate_lossy_calibration,
-        fitted,
+        fitted: fit(clips, feats, selected, settings, cache)?,
     })
 }
 
@@ -818,7 +772,6 @@ pub fn train_model(
     let Calibrated {
         fitted,
         calibration,
-        low_rate_lossy_calibration,
     } = fit_calibrated(
         clips,
         feats,
@@ -949,7 +902,6 @@ pub fn train_model(
         classifier: fitted.classifier,
         frame_model: fitted.frame,
         calibration,
-        low_rate_lossy_calibration,
         training,
     })
 }
@@ -1096,10 +1048,7 @@ mod tests {
                     .collect();
                 let mut conditions: [Vec<SegmentStats>; CONDITIONS] = Default::default();
                 conditions[Condition::Clean as usize] = segs;
-                ClipFeatures {
-                    conditions,
-                    coding: Coding::Plain,
-                }
+                ClipFeatures { conditions }
             })
             .collect();
         let all: Vec<usize> = (0..clips.len()).collect();

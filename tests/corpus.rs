@@ -343,8 +343,7 @@ fn families_can_be_scored_with_their_voices_held_out() {
 }
 
 /// The MP3 copy (8 kHz, 16 kbit/s; no training copy is MP3) of every held-out family is scored
-/// beside the clean clip, as low-rate call archives would hold it, and as `scan` scores such a
-/// file: without the deviation model, through the calibration for low-rate lossy audio.
+/// beside the clean clip, as low-rate call archives would hold it.
 #[test]
 fn families_can_be_scored_on_mp3_copies() {
     let Some(dir) = corpus() else { return };
@@ -354,9 +353,8 @@ fn families_can_be_scored_on_mp3_copies() {
         let eer = r["mp3"]["eer"].as_f64().unwrap();
         assert!(eer.is_finite() && (0.0..=1.0).contains(&eer), "{r}");
     }
-    // Measured for model 1.23.0's recipe: 25.1 % clean, 34.5 % on the MP3 copies (34.5 % with the
-    // voices held out too); scored with the deviation model, as 1.22.0's recipe scored them, 38.3
-    // % (39.7 %); 1.21.0's: 26.8 / 38.4 % (39.0 %); 1.18.0's, which 1.20.0's is: 27.6 / 36.5 % (37.7 %, also with 1.20.0); 1.19.0's: 27.8 / 36.2 % (35.7 %); 1.17.0's: 28.0 / 38.2 % (38.0 %); 1.16.0's: 28.4 / 38.0 % (36.1 % -> 38.0 % with the voices held out);
+    // Measured for model 1.22.0's recipe: 25.1 % clean, 38.3 % on the MP3 copies (39.7 % with the
+    // voices held out); 1.21.0's: 26.8 / 38.4 % (39.0 %); 1.18.0's, which 1.20.0's is: 27.6 / 36.5 % (37.7 %, also with 1.20.0); 1.19.0's: 27.8 / 36.2 % (35.7 %); 1.17.0's: 28.0 / 38.2 % (38.0 %); 1.16.0's: 28.4 / 38.0 % (36.1 % -> 38.0 % with the voices held out);
     // 1.15.0's: 28.9 / 37.5 % (1.14.0's:
     // 31.5 / 38.2 %; 1.13.0's: 31.5 / 38.2 %; 1.12.0's:
     // 31.5 / 38.1 %; with the voices held out 36.5 against 37.6 %); 1.11.0's,
@@ -368,10 +366,8 @@ fn families_can_be_scored_on_mp3_copies() {
     eprintln!("leave-one-family-out mean EER: clean {clean:.3}, mp3 {mp3:.3}");
     // Until 1.21.0 this also asked for less than 1.5 times the clean figure; 1.22.0's clean
     // clips gained 1.7 points and its MP3 copies held (38.3 %, 1.53 times 25.1 %), so only the
-    // absolute bound guards the MP3 copies now (models/HISTORY.md, "Summary, 1.22.0 against
-    // 1.21.0"); 37 % since 1.23.0, which scoring them as 1.22.0 did fails (model card, "MP3
-    // copies").
-    assert!(clean.is_finite() && mp3 < 0.37, "clean {clean}, mp3 {mp3}");
+    // absolute bound guards the MP3 copies now (model card, "Summary, 1.22.0 against 1.21.0").
+    assert!(clean.is_finite() && mp3 < 0.40, "clean {clean}, mp3 {mp3}");
 }
 
 /// Telephone copies stored as 16-bit files at 16 kHz 20 dB below the clip's level (quantisation

@@ -248,7 +248,6 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
                     frame: model.file.frame_model.clone(),
                 },
                 calibration: model.file.calibration,
-                low_rate_lossy_calibration: model.file.low_rate_lossy_calibration,
             };
             let outcome = score_model(&calibrated, &clips, &feats, args.copy, args.seed);
             (title, clips, vec![outcome])

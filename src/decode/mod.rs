@@ -60,46 +60,6 @@ pub struct AudioInfo {
     pub file_bytes: Option<u64>,
 }
 
-/// How a stream was coded, as far as scoring is concerned.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum Coding {
-    /// Lossless, or lossy at a bit rate that leaves the scores alone.
-    #[default]
-    Plain,
-    /// A lossy codec at a low average bit rate ([`AudioInfo::coding`]), whose artefacts the
-    /// deviation model of real speech reads as synthetic (model card, "MP3 copies").
-    LowRateLossy,
-}
-
-/// Lossy codecs whose low-bit-rate output moves scores of real or synthetic speech.
-const LOSSY_CODECS: &[&str] = &["mp1", "mp2", "mp3", "aac", "vorbis"];
-/// Below this average bit rate (kbit/s) a lossy stream counts as [`Coding::LowRateLossy`]:
-/// models up to 1.7.0 scored 54-85 % of synthetic clips below 0.3 at 28-33 kbit/s, none at 64
-/// kbit/s, and models 1.10.0 and 1.11.0 flag 21 % and 13 % of real clips coded as 32 kbit/s MP3
-/// at 8 kHz (1.12.0 none, but raises them by 0.14 on average; 1.13.0 one of 40, +0.16; model
-/// card). Opus and GSM 06.10 are not listed: the models measured with them (Opus from 1.7.0, GSM
-/// from 1.8.0) moved no more than a few clips of either class across a threshold.
-pub const LOW_BIT_RATE_KBPS: f64 = 48.0;
-
-impl AudioInfo {
-    /// The average bit rate in kbit/s over `duration_s` of a stream whose codec is one of the
-    /// lossy codecs that move scores, when the file size is known (`None` otherwise).
-    pub fn lossy_kbps(&self, duration_s: f64) -> Option<f64> {
-        if !LOSSY_CODECS.contains(&self.codec.as_str()) || duration_s <= 0.0 {
-            return None;
-        }
-        Some(self.file_bytes? as f64 * 8.0 / duration_s / 1000.0)
-    }
-
-    /// How the stream was coded: [`Coding::LowRateLossy`] under [`LOW_BIT_RATE_KBPS`].
-    pub fn coding(&self, duration_s: f64) -> Coding {
-        match self.lossy_kbps(duration_s) {
-            Some(kbps) if kbps < LOW_BIT_RATE_KBPS => Coding::LowRateLossy,
-            _ => Coding::Plain,
-        }
-    }
-}
-
 /// Where a stream's samples come from.
 enum Source {
     /// A container symphonia reads and a codec from [`codecs`].

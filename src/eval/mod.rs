@@ -118,8 +118,7 @@ pub fn score_clips(
 ) {
     for &i in which {
         for (set, cond) in sets.iter_mut().zip([Condition::Clean, copy]) {
-            let f = &feats[i];
-            if let Some(s) = model.clip_llr(&f.conditions[cond as usize], f.coding(cond)) {
+            if let Some(s) = model.clip_llr(&feats[i].conditions[cond as usize]) {
                 set.add(i, &clips[i], s);
             }
         }

@@ -5,7 +5,6 @@ use ndarray::Array2;
 use serde::{Deserialize, Serialize};
 
 use super::logistic::{LogisticRegression, sigmoid};
-use crate::decode::Coding;
 
 /// `p = sigmoid(a * raw_logit + b)`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -36,20 +35,6 @@ impl Platt {
     /// Calibrated probability of a raw log-odds.
     pub fn prob(&self, raw: f64) -> f64 {
         sigmoid(self.logit(raw))
-    }
-}
-
-/// The calibration for audio coded as `coding` and the coding to score it as: a model's
-/// calibration for low-rate lossy audio (`lossy`, since 1.23.0) if it has one, else its `plain`
-/// calibration, with the audio scored as plain (as models before 1.23.0 scored it).
-pub fn for_coding<'a>(
-    coding: Coding,
-    plain: &'a Platt,
-    lossy: Option<&'a Platt>,
-) -> (Coding, &'a Platt) {
-    match (coding, lossy) {
-        (Coding::LowRateLossy, Some(l)) => (Coding::LowRateLossy, l),
-        _ => (Coding::Plain, plain),
     }
 }
 

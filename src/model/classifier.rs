@@ -6,8 +6,6 @@
 use ndarray::ArrayView2;
 use serde::{Deserialize, Serialize};
 
-use crate::decode::Coding;
-
 use super::deviation::DeviationLogistic;
 use super::gaussian::RealSpeechGaussian;
 use super::logistic::LogisticRegression;
@@ -289,13 +287,11 @@ impl LogisticOneClass {
         }
     }
 
-    /// The fused score of one standardised row of audio coded as `coding`: without the
-    /// deviation model for [`Coding::LowRateLossy`] audio, whose coding artefacts move it most
-    /// (since 1.23.0; model card, "MP3 copies").
-    pub fn logit(&self, z: &[f64], coding: Coding) -> f64 {
+    /// The fused score of one standardised row.
+    pub fn logit(&self, z: &[f64]) -> f64 {
         let narrow = self.is_narrowband(z);
-        let deviation = match (&self.deviation, self.deviation_scale, coding) {
-            (Some(d), Some(scale), Coding::Plain) => d.logit(z, narrow) / scale,
+        let deviation = match (&self.deviation, self.deviation_scale) {
+            (Some(d), Some(scale)) => d.logit(z, narrow) / scale,
             _ => 0.0,
         };
         self.logistic.logit(z) / self.logistic_scale
@@ -305,22 +301,15 @@ impl LogisticOneClass {
 }
 
 impl Classifier {
-    /// Log-odds for one standardised row of audio coded as `coding` (which only a deviation
-    /// model heeds: [`LogisticOneClass::logit`]).
-    pub fn logit(&self, z: &[f64], coding: Coding) -> f64 {
+    /// Log-odds for one standardised row.
+    pub fn logit(&self, z: &[f64]) -> f64 {
         match self {
             Classifier::Logistic(m) => m.logit(z),
             Classifier::Mlp(m) => m.logit(z),
             Classifier::Fusion(f) => 0.5 * (f.logistic.logit(z) + f.mlp.logit(z)),
             Classifier::OneClass(g) => g.logit(z),
-            Classifier::LogisticOneClass(f) => f.logit(z, coding),
+            Classifier::LogisticOneClass(f) => f.logit(z),
         }
-    }
-
-    /// Whether `coding` changes this classifier's scores: only a deviation model is left out of
-    /// the scores of [`Coding::LowRateLossy`] audio.
-    pub fn heeds_coding(&self) -> bool {
-        matches!(self, Classifier::LogisticOneClass(f) if f.deviation.is_some())
     }
 
     /// The model type.
@@ -398,10 +387,7 @@ mod tests {
             assert_eq!(back.inputs(), 2);
             for row in z.rows() {
                 let row = row.to_vec();
-                assert_eq!(
-                    back.logit(&row, Coding::Plain),
-                    c.logit(&row, Coding::Plain)
-                );
+                assert_eq!(back.logit(&row), c.logit(&row));
             }
         }
     }
@@ -452,10 +438,7 @@ mod tests {
         assert!(narrow.logit(&call) < all.logit(&call));
         let back: LogisticOneClass =
             serde_json::from_str(&serde_json::to_string(&fused).unwrap()).unwrap();
-        assert_eq!(
-            back.logit(&call, Coding::Plain),
-            fused.logit(&call, Coding::Plain)
-        );
+        assert_eq!(back.logit(&call), fused.logit(&call));
 
         // The deviation model measures the rows the same test picks against real narrowband
         // speech: it is fitted with the test's flags and scores with them.
@@ -474,7 +457,7 @@ mod tests {
         let scale = with.deviation_scale.unwrap();
         for (row, &narrowband) in z.rows().into_iter().zip(&flags) {
             let row = row.to_vec();
-            let added = with.logit(&row, Coding::Plain) - fused.logit(&row, Coding::Plain);
+            let added = with.logit(&row) - fused.logit(&row);
             let expected = deviation.logit(&row, narrowband) / scale;
             assert!((added - expected).abs() < 1e-9, "{added} {expected}");
         }
@@ -501,7 +484,7 @@ mod tests {
     }
 
     #[test]
-    fn the_deviation_model_is_added_at_its_weight_in_units_of_spread_except_to_lossy_audio() {
+    fn the_deviation_model_is_added_at_its_weight_in_units_of_spread() {
         // Real rows around 0 in column 0; synthetic rows on both sides of them.
         let z = ndarray::array![
             [0.1, 0.3],
@@ -538,16 +521,9 @@ mod tests {
         assert!((scale - spread / 1.5).abs() < 1e-12);
         for (row, part) in z.rows().into_iter().zip(&parts) {
             let row = row.to_vec();
-            let added = with.logit(&row, Coding::Plain) - without.logit(&row, Coding::Plain);
+            let added = with.logit(&row) - without.logit(&row);
             assert!((added - part / scale).abs() < 1e-9, "{added} {part}");
-            // Audio coded at a low bit rate is scored without the deviation model; coding
-            // changes nothing for a fusion without one.
-            let lossy = with.logit(&row, Coding::LowRateLossy);
-            assert_eq!(lossy, without.logit(&row, Coding::Plain));
-            assert_eq!(lossy, without.logit(&row, Coding::LowRateLossy));
         }
-        let boxed = |m: &LogisticOneClass| Classifier::LogisticOneClass(Box::new(m.clone()));
-        assert!(boxed(&with).heeds_coding() && !boxed(&without).heeds_coding());
         // A deviation model without its scale, or a scale without the model, is refused.
         let json = serde_json::to_value(&with).unwrap();
         for key in ["deviation", "deviation_scale"] {
@@ -565,7 +541,7 @@ mod tests {
         let c: Classifier =
             serde_json::from_str(r#"{"weights": [1.0, -2.0], "bias": 0.5}"#).unwrap();
         assert_eq!(c.kind(), ClassifierKind::Logistic);
-        assert_eq!(c.logit(&[1.0, 1.0], Coding::Plain), -0.5);
+        assert_eq!(c.logit(&[1.0, 1.0]), -0.5);
     }
 
     #[test]
@@ -578,7 +554,7 @@ mod tests {
         let c: Classifier = serde_json::from_str(&good).unwrap();
         assert_eq!(c.kind(), ClassifierKind::LogisticOneClass);
         // z = 2: logistic 2 / 2 plus ln(2²) / 1.
-        assert!((c.logit(&[2.0], Coding::Plain) - (1.0 + 4f64.ln())).abs() < 1e-12);
+        assert!((c.logit(&[2.0]) - (1.0 + 4f64.ln())).abs() < 1e-12);
     }
 
     #[test]

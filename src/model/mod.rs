@@ -20,11 +20,10 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::decode::Coding;
 use crate::error::{Error, Result};
 use crate::features::FeatureConfig;
 use crate::segment::{Dynamics, DynamicsMode, stat_names};
-use calibration::{Platt, for_coding};
+use calibration::Platt;
 use classifier::Classifier;
 use frame_gmm::FrameTerm;
 use logistic::Standardizer;
@@ -64,10 +63,6 @@ pub struct ModelFile {
     pub frame_model: Option<FrameTerm>,
     /// Calibration of the classifier's log-odds into a probability.
     pub calibration: Platt,
-    /// Since 1.23.0: the calibration of the log-odds without the deviation model, for audio
-    /// coded by a lossy codec at a low bit rate ([`Coding::LowRateLossy`]).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub low_rate_lossy_calibration: Option<Platt>,
     /// How the model was trained (data, exclusions, counts), for provenance.
     pub training: serde_json::Value,
 }
@@ -165,42 +160,32 @@ impl Model {
         }
     }
 
-    /// Uncalibrated log-odds for one segment's pooled statistics and frame dynamics, of audio
-    /// coded as `coding`.
-    pub fn raw_logit(&self, stats: &[f32], dynamics: Option<&Dynamics>, coding: Coding) -> f64 {
+    /// Uncalibrated log-odds for one segment's pooled statistics and frame dynamics.
+    pub fn raw_logit(&self, stats: &[f32], dynamics: Option<&Dynamics>) -> f64 {
         let f = &self.file;
         segment_logit(
             &f.standardizer,
             &f.classifier,
             stats,
             self.frame_term(dynamics),
-            coding,
         )
     }
 
-    /// Calibrated log-odds that the segment is synthetic, for audio coded as `coding`.
-    pub fn logit(&self, stats: &[f32], dynamics: Option<&Dynamics>, coding: Coding) -> f64 {
-        let f = &self.file;
-        let (coding, calibration) = for_coding(
-            coding,
-            &f.calibration,
-            f.low_rate_lossy_calibration.as_ref(),
-        );
-        calibration.logit(self.raw_logit(stats, dynamics, coding))
+    /// Calibrated log-odds that the segment is synthetic.
+    pub fn logit(&self, stats: &[f32], dynamics: Option<&Dynamics>) -> f64 {
+        self.file.calibration.logit(self.raw_logit(stats, dynamics))
     }
 }
 
-/// A segment's uncalibrated log-odds: the classifier on its standardised statistics, for audio
-/// coded as `coding`, plus the frame model's term (0 without one). Scanning and training both
-/// score segments with this.
+/// A segment's uncalibrated log-odds: the classifier on its standardised statistics plus the
+/// frame model's term (0 without one). Scanning and training both score segments with this.
 pub fn segment_logit(
     standardizer: &Standardizer,
     classifier: &Classifier,
     stats: &[f32],
     frame_term: f64,
-    coding: Coding,
 ) -> f64 {
-    classifier.logit(&standardizer.apply(stats), coding) + frame_term
+    classifier.logit(&standardizer.apply(stats)) + frame_term
 }
 
 /// Whether `x` can divide or weigh: finite and above 0 (what a model file's scales, weights and
@@ -279,35 +264,6 @@ mod tests {
             assert_eq!(w != 0.0, read, "{name}: weight {w}");
         }
         assert_eq!(inputs.iter().filter(|&&i| !i).count(), 20);
-    }
-
-    #[test]
-    fn low_rate_lossy_audio_is_scored_without_the_deviation_model_by_its_own_calibration() {
-        let m = Model::builtin().unwrap();
-        let lossy = m
-            .file
-            .low_rate_lossy_calibration
-            .clone()
-            .expect("since 1.23.0");
-        // A segment a spread or so from the training mean in every statistic.
-        let s = &m.file.standardizer;
-        let stats: Vec<f32> = (s.mean.iter().zip(&s.scale).enumerate())
-            .map(|(i, (m, d))| (m + d * ((i % 5) as f64 - 2.0) * 0.7) as f32)
-            .collect();
-        let raw = |coding| m.raw_logit(&stats, None, coding);
-        assert!((raw(Coding::Plain) - raw(Coding::LowRateLossy)).abs() > 1e-3);
-        let plain = m.file.calibration.logit(raw(Coding::Plain));
-        assert_eq!(m.logit(&stats, None, Coding::Plain), plain);
-        let coded = lossy.logit(raw(Coding::LowRateLossy));
-        assert_eq!(m.logit(&stats, None, Coding::LowRateLossy), coded);
-        // A model file without that calibration (before 1.23.0) scores such audio as plain.
-        let bytes = edited(|v| {
-            v.as_object_mut()
-                .unwrap()
-                .remove("low_rate_lossy_calibration");
-        });
-        let old = Model::from_json(&bytes, PathBuf::from("old.json")).unwrap();
-        assert_eq!(old.logit(&stats, None, Coding::LowRateLossy), plain);
     }
 
     #[test]
