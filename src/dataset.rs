@@ -1,6 +1,8 @@
 //! Labelled clip lists (`manifest.csv`: `file,label,system,corpus,speaker,...`, `file` relative to
 //! the manifest) for training and evaluation.
 
+use std::collections::HashMap;
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -79,6 +81,57 @@ pub fn read_manifest(path: &Path) -> Result<Vec<Clip>> {
     Ok(clips)
 }
 
+/// Copies of a manifest's clips made by another tool (a codec, a channel, a recorder), found in
+/// one folder by the clip's file name without its extension (`LJ001-0021.flac` → any
+/// `LJ001-0021.*`), so that `eval` can score any copy beside the clean clip, not only its own.
+#[derive(Debug, Clone)]
+pub struct SuppliedCopies {
+    /// The folder, for messages.
+    dir: PathBuf,
+    /// File stem → the copy, or `None` when two files share the stem.
+    by_stem: HashMap<OsString, Option<PathBuf>>,
+}
+
+impl SuppliedCopies {
+    /// Lists the files of `dir` (not its subfolders).
+    pub fn from_dir(dir: &Path) -> Result<Self> {
+        let io = |error| Error::Io {
+            path: dir.to_owned(),
+            error,
+        };
+        let mut by_stem: HashMap<OsString, Option<PathBuf>> = HashMap::new();
+        for entry in std::fs::read_dir(dir).map_err(io)? {
+            let path = entry.map_err(io)?.path();
+            if let (true, Some(stem)) = (path.is_file(), path.file_stem()) {
+                by_stem
+                    .entry(stem.to_owned())
+                    .and_modify(|p| *p = None)
+                    .or_insert(Some(path));
+            }
+        }
+        Ok(Self {
+            dir: dir.to_owned(),
+            by_stem,
+        })
+    }
+
+    /// The copy of the clip at `clip`; an error naming the clip and the folder when there is
+    /// none, or more than one.
+    pub fn of(&self, clip: &Path) -> Result<&Path> {
+        let stem = clip.file_stem().unwrap_or_default();
+        let reason = match self.by_stem.get(stem) {
+            Some(Some(copy)) => return Ok(copy),
+            Some(None) => "more than one file there has its name",
+            None => "no file there has its name",
+        };
+        Err(Error::Config(format!(
+            "{}: no single copy in {}: {reason}",
+            clip.display(),
+            self.dir.display()
+        )))
+    }
+}
+
 /// The corpus folder: `$VOXGUARD_CORPUS` if set, else `../shared/corpus` (relative to the
 /// current directory). Tests that need it skip, saying so, when it is absent.
 pub fn corpus_dir() -> PathBuf {
@@ -90,6 +143,29 @@ pub fn corpus_dir() -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn supplied_copies_are_found_by_the_clip_name_without_extension() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["a.mp3", "b.m4a", "b.ogg", "c.wav.mp3"] {
+            std::fs::write(dir.path().join(name), b"").unwrap();
+        }
+        std::fs::create_dir(dir.path().join("d")).unwrap();
+        let copies = SuppliedCopies::from_dir(dir.path()).unwrap();
+        let of = |clip: &str| copies.of(Path::new(clip));
+        assert_eq!(of("corpus/x/a.flac").unwrap(), dir.path().join("a.mp3"));
+        assert_eq!(of("c.wav.flac").unwrap(), dir.path().join("c.wav.mp3"));
+        for (clip, why) in [
+            ("b.flac", "more than one"),
+            ("d.flac", "no file"),
+            ("e", "no file"),
+        ] {
+            let err = of(clip).unwrap_err().to_string();
+            assert!(err.contains(clip) && err.contains(why), "{err}");
+        }
+        let missing = SuppliedCopies::from_dir(&dir.path().join("none")).unwrap_err();
+        assert!(missing.to_string().contains("cannot read"), "{missing}");
+    }
 
     #[test]
     fn reads_relative_paths_and_labels() {

@@ -13,7 +13,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::augment::{add_test_noise, degrade, gsm_channel, mp3_copy, stored_16bit, telephone};
-use crate::dataset::{Clip, Label};
+use crate::dataset::{Clip, Label, SuppliedCopies};
 use crate::error::{Error, Result};
 use crate::features::FeatureConfig;
 use crate::model::calibration::Platt;
@@ -60,17 +60,20 @@ pub enum Condition {
     /// The same stored 20 dB down, where the quantisation noise stands 20 dB higher against the
     /// speech; used for evaluation only.
     QuietStoredCall = 7,
+    /// A copy made by another tool, read from a folder ([`SuppliedCopies`]); used for
+    /// evaluation only.
+    Supplied = 8,
 }
 
 /// How many conditions there are (the size of [`ClipFeatures::conditions`]).
-const CONDITIONS: usize = Condition::QuietStoredCall as usize + 1;
+const CONDITIONS: usize = Condition::Supplied as usize + 1;
 
 /// Sample rate and bit rate of the evaluation-only MP3 copy ([`Condition::Mp3`]).
 const TEST_MP3: (u32, u32) = (8_000, 16);
 
 impl Condition {
     /// Short name (`clean`, `telephone`, `degraded`, `noisy`, `gsm`, `mp3`, `stored-call`,
-    /// `quiet-stored-call`).
+    /// `quiet-stored-call`, `supplied`).
     pub fn name(self) -> &'static str {
         match self {
             Condition::Clean => "clean",
@@ -81,6 +84,7 @@ impl Condition {
             Condition::Mp3 => "mp3",
             Condition::StoredCall => "stored-call",
             Condition::QuietStoredCall => "quiet-stored-call",
+            Condition::Supplied => "supplied",
         }
     }
 }
@@ -134,19 +138,20 @@ impl Default for TrainConfig {
 }
 
 /// Decodes and analyses every clip (in parallel) under the `wanted` [`Condition`]s (the others
-/// are left empty), the copies drawn from `seed`. `on_done` is called once per clip, for
-/// progress display.
+/// are left empty), the copies drawn from `seed`, the [`Condition::Supplied`] one read from
+/// `supplied`. `on_done` is called once per clip, for progress display.
 pub fn extract(
     clips: &[Clip],
     analysis: &AnalysisConfig,
     seed: u64,
     wanted: &[Condition],
+    supplied: Option<&SuppliedCopies>,
     on_done: &(dyn Fn() + Sync),
 ) -> Vec<Result<ClipFeatures>> {
     clips
         .par_iter()
         .map(|clip| {
-            let r = clip_features(&clip.path, analysis, seed, wanted);
+            let r = clip_features(&clip.path, analysis, seed, wanted, supplied);
             on_done();
             r
         })
@@ -158,6 +163,7 @@ fn clip_features(
     analysis: &AnalysisConfig,
     seed: u64,
     wanted: &[Condition],
+    supplied: Option<&SuppliedCopies>,
 ) -> Result<ClipFeatures> {
     let rate = analysis.features.sample_rate;
     let clean = load_mono(path, rate, analysis.max_duration_s)?;
@@ -212,6 +218,12 @@ fn clip_features(
                 };
                 let call = telephone(&clean, rate, stable_hash(&key))?;
                 segs(&stored_16bit(&call, gain_db))?
+            }
+            Condition::Supplied => {
+                let copies = supplied.ok_or_else(|| {
+                    Error::Config("the supplied copy needs a folder of copies".into())
+                })?;
+                segs(&load_mono(copies.of(path)?, rate, analysis.max_duration_s)?)?
             }
         };
     }

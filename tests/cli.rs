@@ -820,6 +820,74 @@ fn eval_names_a_mapping_file_it_cannot_read() {
     );
 }
 
+/// `eval --copy supplied` scores, beside each clip, its copy from `--copy-dir` (found by the
+/// clip's file name): a copy scores exactly as the audio it holds (here the clips themselves,
+/// one under another clip's name), a clip without a copy is named on stderr and left out, and
+/// each of the two flags needs the other.
+#[test]
+fn eval_scores_copies_made_elsewhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = bundled_manifest(dir.path());
+    let copies = dir.path().join("copies");
+    std::fs::create_dir(&copies).unwrap();
+    let (with_copy, without) = BUNDLED.split_at(3);
+    // The third clip's copy holds the first clip's audio.
+    for (i, (file, ..)) in with_copy.iter().enumerate() {
+        let source = with_copy[if i == 2 { 0 } else { i }].0;
+        std::fs::copy(samples().join(source), copies.join(file)).unwrap();
+    }
+    let scores = dir.path().join("scores.csv");
+    let out = voxguard()
+        .args(["eval", "-q", "--format", "json", "--manifest", s(&manifest)])
+        .args([
+            "--copy",
+            "supplied",
+            "--copy-dir",
+            s(&copies),
+            "--scores",
+            s(&scores),
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(without[0].0) && err.contains("no single copy"),
+        "{err}"
+    );
+    let mut reader = csv::Reader::from_path(&scores).unwrap();
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 2 * with_copy.len(), "{rows:?}");
+    let of = |file: &str, condition: &str| {
+        let r = rows
+            .iter()
+            .find(|r| r[2].ends_with(file) && &r[6] == condition)
+            .unwrap_or_else(|| panic!("{file} {condition}"));
+        r[7].parse::<f64>().unwrap()
+    };
+    let [a, b, c] = [0, 1, 2].map(|i| with_copy[i].0);
+    assert_eq!(of(a, "supplied"), of(a, "clean"));
+    assert_eq!(of(b, "supplied"), of(b, "clean"));
+    assert_eq!(of(c, "supplied"), of(a, "clean"));
+    assert_ne!(of(c, "clean"), of(a, "clean"));
+    for flags in [
+        vec!["--copy", "supplied"],
+        vec!["--copy", "gsm", "--copy-dir", s(&copies)],
+    ] {
+        let out = voxguard()
+            .args(["eval", "-q", "--manifest", s(&manifest)])
+            .args(&flags)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{flags:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("--copy-dir") && err.contains("--copy supplied"),
+            "{err}"
+        );
+    }
+}
+
 /// `eval --scores` writes the score behind every table cell: a clip's clean `llr` is the log-odds
 /// of the score `scan` gives the same file with the same model, and the second condition is the
 /// copy. A directory that does not exist is refused before anything is analysed.

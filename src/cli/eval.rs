@@ -5,12 +5,12 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
 use serde_json::{Value, json};
 
 use super::train::FitArgs;
-use voxguard::dataset::Clip;
+use voxguard::dataset::{Clip, SuppliedCopies};
 use voxguard::eval::metrics::ReliabilityBin;
 use voxguard::eval::{
     BUILTIN_FAMILIES, BUILTIN_VOICES, CvConfig, Families, ScoreSet, SystemMetrics, Voices,
@@ -88,9 +88,15 @@ pub struct EvalArgs {
     /// The copy of every clip scored beside the clean one: the 8 kHz μ-law telephone copy, the
     /// clip with coloured noise at 10-30 dB SNR, the clip through GSM 06.10 at 8 kHz, the clip
     /// as 16 kbit/s MP3 at 8 kHz, or the telephone copy stored as a 16-bit file at 16 kHz at the
-    /// clip's level or 20 dB down (none but the first is a training copy).
+    /// clip's level or 20 dB down (none but the first is a training copy), or `supplied`: a copy
+    /// made by another tool, read from `--copy-dir`.
     #[arg(long, value_enum, default_value_t = TestCopy::Telephone)]
     copy: TestCopy,
+    /// With `--copy supplied`: the folder holding each clip's copy under the clip's file name,
+    /// any extension (`a/LJ001-0021.flac` → `DIR/LJ001-0021.mp3`), e.g. made by ffmpeg with a
+    /// real codec. A clip without a single copy there is reported and left out.
+    #[arg(long)]
+    copy_dir: Option<PathBuf>,
     /// Output format [default: table on a terminal, json otherwise].
     #[arg(long, value_enum)]
     format: Option<EvalFormat>,
@@ -127,6 +133,8 @@ enum TestCopy {
     StoredCall,
     /// The telephone copy stored as a 16-bit file at 16 kHz, 20 dB down.
     QuietStoredCall,
+    /// A copy made by another tool, read from `--copy-dir`.
+    Supplied,
 }
 
 impl TestCopy {
@@ -138,6 +146,7 @@ impl TestCopy {
             TestCopy::Mp3 => Condition::Mp3,
             TestCopy::StoredCall => Condition::StoredCall,
             TestCopy::QuietStoredCall => Condition::QuietStoredCall,
+            TestCopy::Supplied => Condition::Supplied,
         }
     }
 
@@ -211,6 +220,12 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
     if let Some(path) = &args.scores {
         check_output_dir(path)?;
     }
+    let supplied = match (args.copy, &args.copy_dir) {
+        (TestCopy::Supplied, Some(dir)) => Some(SuppliedCopies::from_dir(dir)?),
+        (TestCopy::Supplied, None) => bail!("--copy supplied needs --copy-dir"),
+        (_, Some(_)) => bail!("--copy-dir needs --copy supplied"),
+        (_, None) => None,
+    };
     let (text, source) = mapping(&args.families, BUILTIN_FAMILIES, "families")?;
     let families = Families::parse(&text, &source)?;
     let (title, clips, outcomes) = match args.cv {
@@ -232,6 +247,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
                 &analysis,
                 args.seed,
                 &[Condition::Clean, args.copy.condition()],
+                supplied.as_ref(),
                 args.quiet,
             )?;
             let title = format!(
@@ -262,8 +278,14 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
             // The one-class part reads the statistics of the default features, extracted here.
             let fit = args.fit.settings(&AnalysisConfig::default().features);
             let analysis = fit.analysis();
-            let (clips, feats) =
-                load_features(&args.manifest, &analysis, args.seed, &wanted, args.quiet)?;
+            let (clips, feats) = load_features(
+                &args.manifest,
+                &analysis,
+                args.seed,
+                &wanted,
+                supplied.as_ref(),
+                args.quiet,
+            )?;
             // Held-out voices: every clip's speaker becomes its voice, once for all seeds.
             let clips = if args.hold_out_voices {
                 let (text, source) = mapping(&args.voices, BUILTIN_VOICES, "voices")?;

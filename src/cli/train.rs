@@ -7,7 +7,7 @@ use anyhow::bail;
 use clap::Args;
 use serde_json::json;
 
-use voxguard::dataset::{Clip, read_manifest};
+use voxguard::dataset::{Clip, SuppliedCopies, read_manifest};
 use voxguard::features::FeatureConfig;
 use voxguard::model::Model;
 use voxguard::model::classifier::ClassifierKind;
@@ -140,6 +140,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
         &cfg.analysis,
         cfg.seed,
         &TRAINING_CONDITIONS,
+        None,
         args.quiet,
     )?;
     for s in &args.exclude_systems {
@@ -205,18 +206,20 @@ fn stats_csv(clips: &[Clip], feats: &[ClipFeatures], names: &[String]) -> anyhow
     Ok(w.into_inner()?)
 }
 
-/// Reads a manifest and analyses its clips under the `wanted` copies (drawn from `seed`); clips
-/// that fail to decode are reported on stderr and left out.
+/// Reads a manifest and analyses its clips under the `wanted` copies (drawn from `seed`, the
+/// supplied one read from `supplied`); clips that fail to decode, or whose supplied copy is
+/// missing, are reported on stderr and left out.
 pub fn load_features(
     manifest: &Path,
     analysis: &AnalysisConfig,
     seed: u64,
     wanted: &[Condition],
+    supplied: Option<&SuppliedCopies>,
     quiet: bool,
 ) -> anyhow::Result<(Vec<Clip>, Vec<ClipFeatures>)> {
     let clips = read_manifest(manifest)?;
     let pb = progress::bar(clips.len(), quiet, "analysing");
-    let results = extract(&clips, analysis, seed, wanted, &|| pb.inc(1));
+    let results = extract(&clips, analysis, seed, wanted, supplied, &|| pb.inc(1));
     pb.finish_and_clear();
     let mut kept = (Vec::new(), Vec::new());
     for (clip, r) in clips.into_iter().zip(results) {
