@@ -1,8 +1,8 @@
 //! Labelled clip lists (`manifest.csv`: `file,label,system,corpus,speaker,...`, `file` relative to
 //! the manifest) for training and evaluation.
 
-use std::collections::HashMap;
-use std::ffi::OsString;
+use std::collections::{HashMap, HashSet};
+use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -90,11 +90,13 @@ pub struct SuppliedCopies {
     dir: PathBuf,
     /// File stem → the copy, or `None` when two files share the stem.
     by_stem: HashMap<OsString, Option<PathBuf>>,
+    /// Stems that more than one of the clips has: their copy could be either clip's.
+    shared: HashSet<OsString>,
 }
 
 impl SuppliedCopies {
-    /// Lists the files of `dir` (not its subfolders).
-    pub fn from_dir(dir: &Path) -> Result<Self> {
+    /// Lists the files of `dir` (not its subfolders) as copies of `clips`.
+    pub fn from_dir(dir: &Path, clips: &[Clip]) -> Result<Self> {
         let io = |error| Error::Io {
             path: dir.to_owned(),
             error,
@@ -109,17 +111,26 @@ impl SuppliedCopies {
                     .or_insert(Some(path));
             }
         }
+        let mut seen = HashSet::new();
+        let shared = clips
+            .iter()
+            .filter_map(|c| c.path.file_stem())
+            .filter(|stem| !seen.insert(*stem))
+            .map(OsStr::to_owned)
+            .collect();
         Ok(Self {
             dir: dir.to_owned(),
             by_stem,
+            shared,
         })
     }
 
     /// The copy of the clip at `clip`; an error naming the clip and the folder when there is
-    /// none, or more than one.
+    /// none, more than one, or another clip has the same name.
     pub fn of(&self, clip: &Path) -> Result<&Path> {
         let stem = clip.file_stem().unwrap_or_default();
         let reason = match self.by_stem.get(stem) {
+            _ if self.shared.contains(stem) => "another clip of the manifest has its name",
             Some(Some(copy)) => return Ok(copy),
             Some(None) => "more than one file there has its name",
             None => "no file there has its name",
@@ -151,7 +162,15 @@ mod tests {
             std::fs::write(dir.path().join(name), b"").unwrap();
         }
         std::fs::create_dir(dir.path().join("d")).unwrap();
-        let copies = SuppliedCopies::from_dir(dir.path()).unwrap();
+        let clip = |path: &str| Clip {
+            path: path.into(),
+            label: Label::Bonafide,
+            system: String::new(),
+            speaker: String::new(),
+            corpus: String::new(),
+        };
+        let clips = ["x/a.flac", "y/f.flac", "z/f.wav"].map(clip);
+        let copies = SuppliedCopies::from_dir(dir.path(), &clips).unwrap();
         let of = |clip: &str| copies.of(Path::new(clip));
         assert_eq!(of("corpus/x/a.flac").unwrap(), dir.path().join("a.mp3"));
         assert_eq!(of("c.wav.flac").unwrap(), dir.path().join("c.wav.mp3"));
@@ -159,11 +178,12 @@ mod tests {
             ("b.flac", "more than one"),
             ("d.flac", "no file"),
             ("e", "no file"),
+            ("y/f.flac", "another clip"),
         ] {
             let err = of(clip).unwrap_err().to_string();
             assert!(err.contains(clip) && err.contains(why), "{err}");
         }
-        let missing = SuppliedCopies::from_dir(&dir.path().join("none")).unwrap_err();
+        let missing = SuppliedCopies::from_dir(&dir.path().join("none"), &clips).unwrap_err();
         assert!(missing.to_string().contains("cannot read"), "{missing}");
     }
 

@@ -10,7 +10,7 @@ use clap::{Args, ValueEnum};
 use serde_json::{Value, json};
 
 use super::train::FitArgs;
-use voxguard::dataset::{Clip, SuppliedCopies};
+use voxguard::dataset::Clip;
 use voxguard::eval::metrics::ReliabilityBin;
 use voxguard::eval::{
     BUILTIN_FAMILIES, BUILTIN_VOICES, CvConfig, Families, ScoreSet, SystemMetrics, Voices,
@@ -94,7 +94,8 @@ pub struct EvalArgs {
     copy: TestCopy,
     /// With `--copy supplied`: the folder holding each clip's copy under the clip's file name,
     /// any extension (`a/LJ001-0021.flac` → `DIR/LJ001-0021.mp3`), e.g. made by ffmpeg with a
-    /// real codec. A clip without a single copy there is reported and left out.
+    /// real codec. A clip without a single copy there, or whose name another clip shares, is
+    /// reported and left out.
     #[arg(long)]
     copy_dir: Option<PathBuf>,
     /// Output format [default: table on a terminal, json otherwise].
@@ -220,8 +221,8 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
     if let Some(path) = &args.scores {
         check_output_dir(path)?;
     }
-    let supplied = match (args.copy, &args.copy_dir) {
-        (TestCopy::Supplied, Some(dir)) => Some(SuppliedCopies::from_dir(dir)?),
+    let copy_dir = match (args.copy, &args.copy_dir) {
+        (TestCopy::Supplied, Some(dir)) => Some(dir.as_path()),
         (TestCopy::Supplied, None) => bail!("--copy supplied needs --copy-dir"),
         (_, Some(_)) => bail!("--copy-dir needs --copy supplied"),
         (_, None) => None,
@@ -247,7 +248,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
                 &analysis,
                 args.seed,
                 &[Condition::Clean, args.copy.condition()],
-                supplied.as_ref(),
+                copy_dir,
                 args.quiet,
             )?;
             let title = format!(
@@ -283,7 +284,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
                 &analysis,
                 args.seed,
                 &wanted,
-                supplied.as_ref(),
+                copy_dir,
                 args.quiet,
             )?;
             // Held-out voices: every clip's speaker becomes its voice, once for all seeds.

@@ -207,19 +207,24 @@ fn stats_csv(clips: &[Clip], feats: &[ClipFeatures], names: &[String]) -> anyhow
 }
 
 /// Reads a manifest and analyses its clips under the `wanted` copies (drawn from `seed`, the
-/// supplied one read from `supplied`); clips that fail to decode, or whose supplied copy is
-/// missing, are reported on stderr and left out.
+/// supplied one read from `copy_dir`); clips that fail to decode, or without a single supplied
+/// copy, are reported on stderr and left out.
 pub fn load_features(
     manifest: &Path,
     analysis: &AnalysisConfig,
     seed: u64,
     wanted: &[Condition],
-    supplied: Option<&SuppliedCopies>,
+    copy_dir: Option<&Path>,
     quiet: bool,
 ) -> anyhow::Result<(Vec<Clip>, Vec<ClipFeatures>)> {
     let clips = read_manifest(manifest)?;
+    let supplied = copy_dir
+        .map(|dir| SuppliedCopies::from_dir(dir, &clips))
+        .transpose()?;
     let pb = progress::bar(clips.len(), quiet, "analysing");
-    let results = extract(&clips, analysis, seed, wanted, supplied, &|| pb.inc(1));
+    let results = extract(&clips, analysis, seed, wanted, supplied.as_ref(), &|| {
+        pb.inc(1)
+    });
     pb.finish_and_clear();
     let mut kept = (Vec::new(), Vec::new());
     for (clip, r) in clips.into_iter().zip(results) {
