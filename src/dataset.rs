@@ -135,11 +135,11 @@ impl SuppliedCopies {
             Some(None) => "more than one file there has its name",
             None => "no file there has its name",
         };
-        Err(Error::Config(format!(
-            "{}: no single copy in {}: {reason}",
-            clip.display(),
-            self.dir.display()
-        )))
+        Err(Error::NoCopy {
+            clip: clip.to_owned(),
+            dir: self.dir.clone(),
+            reason,
+        })
     }
 }
 

@@ -68,6 +68,16 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
+    /// `eval --copy supplied` found no single copy of a clip in the folder of copies.
+    #[error("{clip}: no single copy in {dir}: {reason}")]
+    NoCopy {
+        /// The manifest's clip.
+        clip: PathBuf,
+        /// The folder of copies.
+        dir: PathBuf,
+        /// None there, more than one, or another clip of the manifest has its name.
+        reason: &'static str,
+    },
     /// An analysis setting is out of range (segment length, hop, thresholds...).
     #[error("invalid configuration: {0}")]
     Config(String),
