@@ -394,11 +394,24 @@ fn sniff_unsupported(path: &Path) -> Option<String> {
     if head.starts_with(&[0x30, 0x26, 0xB2, 0x75]) {
         return Some("WMA (ASF container)".into());
     }
+    if ogg_first_packet(head).is_some_and(|p| p.starts_with(b"Speex   ")) {
+        return Some("Speex".into());
+    }
     if head.len() >= 12 && &head[0..4] == b"RIFF" && &head[8..12] == b"WAVE" {
         let tag = riff_format_tag(head)?;
         return wave_format_name(tag).map(str::to_string);
     }
     None
+}
+
+/// The start of the first packet of an Ogg stream (after the first page's header and segment
+/// table), where the codec's identification header begins.
+fn ogg_first_packet(head: &[u8]) -> Option<&[u8]> {
+    if !head.starts_with(b"OggS") {
+        return None;
+    }
+    let segments = usize::from(*head.get(26)?);
+    head.get(27 + segments..)
 }
 
 /// Finds the `fmt ` chunk of a RIFF/WAVE header and returns its format tag.
@@ -424,7 +437,7 @@ fn wave_format_name(tag: u16) -> Option<&'static str> {
         0x0040 => "G.721 ADPCM",
         0x0042 => "G.723.1",
         0x0045 | 0x0064 | 0x0140 => "G.726 ADPCM",
-        0x0065 => "G.722 ADPCM",
+        0x0065 | 0x028F => "G.722 ADPCM",
         0x0050 => "MPEG audio in WAVE",
         0x0055 => "MP3 in WAVE",
         0x0057 | 0x0058 => "AMR",
@@ -504,6 +517,28 @@ mod tests {
         // the WAVE file's padding to a whole block.
         assert_eq!(raw.len(), 125 * 160);
         assert_eq!(raw[..], reference[..raw.len()]);
+    }
+
+    #[test]
+    fn speex_in_ogg_and_g722_in_wave_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let sniff = |name: &str, bytes: &[u8]| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, bytes).unwrap();
+            sniff_unsupported(&path)
+        };
+        // An Ogg page header (27 bytes, one segment of 80 bytes) and Speex's identification
+        // header, as ffmpeg's libspeex writes them.
+        let mut page = b"OggS\0\x02".to_vec();
+        page.resize(26, 0);
+        page.extend_from_slice(&[1, 80]);
+        let speex = [page.clone(), b"Speex   1.2.1\0".to_vec()].concat();
+        assert_eq!(sniff("a.ogg", &speex).as_deref(), Some("Speex"));
+        let vorbis = [page, b"\x01vorbis".to_vec()].concat();
+        assert_eq!(sniff("b.ogg", &vorbis), None);
+        assert_eq!(sniff("c.ogg", b"OggS\0"), None);
+        let g722 = b"RIFF\0\0\0\0WAVEfmt \x12\0\0\0\x8f\x02";
+        assert_eq!(sniff("d.wav", g722).as_deref(), Some("G.722 ADPCM"));
     }
 
     #[test]
