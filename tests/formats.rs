@@ -89,18 +89,25 @@ fn every_format_decodes_with_the_same_content() {
 
 #[test]
 fn opus_in_ogg_and_webm_decodes_like_the_reference() {
-    // Voice notes and VoIP recordings: Opus at 16 and 32 kbit/s, decoded at 48 kHz.
-    let (ogg, webm, reference) = (
+    // Voice notes and VoIP recordings: Opus at 16 and 32 kbit/s, decoded at 48 kHz, also when
+    // the WebM track declares the encoder's 8 kHz input rate (opus_8k.webm: read at 8 kHz, the
+    // 48 kHz samples made a 15-second clip that scored 0.96).
+    let (ogg, webm, webm_8k, reference) = (
         fixture("opus.ogg"),
         fixture("opus.webm"),
+        fixture("opus_8k.webm"),
         fixture("ref.flac"),
     );
-    let run = scan(&[s(&ogg), s(&webm), s(&reference)]);
+    let run = scan(&[s(&ogg), s(&webm), s(&webm_8k), s(&reference)]);
     assert_eq!(run.code, 0, "stderr: {}", run.stderr);
     let reference = run.get("ref.flac");
     let ref_score = reference["score"].as_f64().unwrap();
     let ref_speech = reference["speech_s"].as_f64().unwrap();
-    for (name, container) in [("opus.ogg", "ogg"), ("opus.webm", "matroska")] {
+    for (name, container) in [
+        ("opus.ogg", "ogg"),
+        ("opus.webm", "matroska"),
+        ("opus_8k.webm", "matroska"),
+    ] {
         let r = run.get(name);
         assert_eq!(r["codec"], "opus", "{r}");
         assert_eq!(r["container"], container, "{r}");

@@ -163,8 +163,17 @@ impl AudioDecoderStream {
                 },
                 other => corrupt(path, other),
             })?;
+        // The rate of the samples is the decoder's: Opus decodes at 48 kHz whatever rate a
+        // Matroska or WebM track declares (ffmpeg writes the encoder's input rate there).
+        let sample_rate = decoder
+            .codec_params()
+            .sample_rate
+            .or(params.sample_rate)
+            .unwrap_or(0);
+        // A length the container counted at another rate is not one of these samples.
+        let declared_frames = declared_frames.filter(|_| params.sample_rate == Some(sample_rate));
         let info = AudioInfo {
-            sample_rate: params.sample_rate.unwrap_or(0),
+            sample_rate,
             channels: params.channels.as_ref().map(|c| c.count()).unwrap_or(0),
             codec: decoder.codec_info().short_name.to_string(),
             container,
@@ -539,6 +548,15 @@ mod tests {
         assert_eq!(sniff("c.ogg", b"OggS\0"), None);
         let g722 = b"RIFF\0\0\0\0WAVEfmt \x12\0\0\0\x8f\x02";
         assert_eq!(sniff("d.wav", g722).as_deref(), Some("G.722 ADPCM"));
+    }
+
+    #[test]
+    fn opus_in_webm_is_read_at_the_decoders_rate() {
+        // ffmpeg writes the encoder's 8 kHz input rate into the track; the samples are 48 kHz.
+        let (info, samples) = decode_all("opus_8k.webm");
+        assert_eq!((info.sample_rate, info.declared_frames), (48_000, None));
+        let seconds = samples.len() as f64 / 48_000.0;
+        assert!((2.5..2.6).contains(&seconds), "{seconds} s");
     }
 
     #[test]
