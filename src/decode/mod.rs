@@ -403,6 +403,18 @@ fn sniff_unsupported(path: &Path) -> Option<String> {
     if head.starts_with(&[0x30, 0x26, 0xB2, 0x75]) {
         return Some("WMA (ASF container)".into());
     }
+    if head.len() >= 16 && head.starts_with(b".snd") {
+        let encoding = u32::from_be_bytes(head[12..16].try_into().ok()?);
+        let what = match encoding {
+            1 => "G.711 μ-law".to_string(),
+            27 => "G.711 A-law".to_string(),
+            2..=5 => "linear PCM".to_string(),
+            other => format!("encoding {other}"),
+        };
+        return Some(format!(
+            "Sun/NeXT AU container ({what} inside; AU files are not read, convert to WAV)"
+        ));
+    }
     if ogg_first_packet(head).is_some_and(|p| p.starts_with(b"Speex   ")) {
         return Some("Speex".into());
     }
@@ -529,7 +541,7 @@ mod tests {
     }
 
     #[test]
-    fn speex_in_ogg_and_g722_in_wave_are_named() {
+    fn speex_in_ogg_g722_in_wave_and_au_files_are_named() {
         let dir = tempfile::tempdir().unwrap();
         let sniff = |name: &str, bytes: &[u8]| {
             let path = dir.path().join(name);
@@ -548,6 +560,9 @@ mod tests {
         assert_eq!(sniff("c.ogg", b"OggS\0"), None);
         let g722 = b"RIFF\0\0\0\0WAVEfmt \x12\0\0\0\x8f\x02";
         assert_eq!(sniff("d.wav", g722).as_deref(), Some("G.722 ADPCM"));
+        let au = b".snd\0\0\0\x18\xff\xff\xff\xff\0\0\0\x01\0\0\x1f\x40\0\0\0\x01";
+        let named = sniff("e.au", au).unwrap();
+        assert!(named.contains("μ-law") && named.contains("AU"), "{named}");
     }
 
     #[test]
