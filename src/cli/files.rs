@@ -4,8 +4,9 @@ use std::path::{Path, PathBuf};
 
 /// Extensions picked up when walking a directory (files named explicitly are always taken).
 const AUDIO_EXTENSIONS: &[&str] = &[
-    "wav", "wave", "flac", "mp3", "ogg", "oga", "m4a", "mp4", "aac", "aif", "aiff", "aifc", "caf",
-    "mka", "mkv", "webm", "opus", "amr", "gsm", "wma", "au",
+    "wav", "wave", "flac", "mp3", "mp2", "ogg", "oga", "m4a", "mp4", "aac", "aif", "aiff", "aifc",
+    "caf", "mka", "mkv", "webm", "opus", "amr", "gsm", "wma", "au", "snd", "ul", "ulaw", "mulaw",
+    "al", "alaw",
 ];
 
 /// One input to scan, or a path that could not even be listed.

@@ -6,9 +6,11 @@
 //! finds the frames and repacks the WAVE ones into libgsm's standard layout (`gsm-sys` builds
 //! libgsm without its own WAV49 support).
 
-use std::io::{self, SeekFrom};
+use std::io::SeekFrom;
 
 use symphonia::core::io::MediaSource;
+
+use super::read_full;
 
 /// Samples per frame: 20 ms at 8 kHz.
 const FRAME_SAMPLES: usize = 160;
@@ -180,20 +182,6 @@ fn probe_wave(source: &mut dyn MediaSource) -> Result<Option<Layout>, String> {
             }
         }
     }
-}
-
-/// Reads until `buf` is full or the source ends; returns the bytes read.
-fn read_full(source: &mut dyn MediaSource, buf: &mut [u8]) -> io::Result<usize> {
-    let mut filled = 0;
-    while filled < buf.len() {
-        match source.read(&mut buf[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(filled)
 }
 
 /// Decodes the frames of one stream, block by block.

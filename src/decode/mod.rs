@@ -1,9 +1,9 @@
-//! Stage 1: decode any container/codec symphonia supports, Opus (`opus.rs`) and GSM 06.10
-//! (`gsm.rs`), into planar `f32` blocks, one packet at a time, so memory stays flat however long
-//! the recording is.
+//! Stage 1: decode any container/codec symphonia supports, Opus (`opus.rs`), GSM 06.10
+//! (`gsm.rs`), and AU and headerless G.711 files (`raw.rs`), into planar `f32` blocks, one
+//! packet at a time, so memory stays flat however long the recording is.
 
 use std::fs::File;
-use std::io::Read;
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 
@@ -15,12 +15,14 @@ use symphonia::core::formats::probe::Hint;
 use symphonia::core::formats::{FormatOptions, FormatReader, TrackType};
 use symphonia::core::io::{MediaSource, MediaSourceStream};
 use symphonia::core::meta::MetadataOptions;
+use symphonia::core::packet::Packet;
 
 use crate::error::{Error, Result};
 
 mod gsm;
 pub use gsm::roundtrip as gsm_roundtrip;
 mod opus;
+mod raw;
 
 /// symphonia's codecs plus the Opus decoder it lacks.
 fn codecs() -> &'static CodecRegistry {
@@ -70,6 +72,11 @@ enum Source {
     },
     /// GSM 06.10, which symphonia cannot read.
     Gsm(Box<gsm::GsmStream>),
+    /// AU or headerless G.711 bytes cut into packets here, decoded by symphonia's PCM decoder.
+    Raw {
+        stream: Box<raw::RawStream>,
+        decoder: Box<dyn AudioDecoder>,
+    },
 }
 
 /// A streaming decoder over one file: yields planar `f32` blocks in `[-1, 1]`.
@@ -123,6 +130,24 @@ impl AudioDecoderStream {
                 });
             }
         }
+        match raw::probe(source.as_mut(), extension) {
+            Ok(Some(layout)) => {
+                return Self::from_raw(source, &layout, path, max_duration_s, file_bytes);
+            }
+            Ok(None) => {}
+            Err(raw::Refusal::Unsupported(codec)) => {
+                return Err(Error::UnsupportedCodec {
+                    path: path.to_owned(),
+                    codec,
+                });
+            }
+            Err(raw::Refusal::Corrupt(reason)) => {
+                return Err(Error::Corrupt {
+                    path: path.to_owned(),
+                    reason,
+                });
+            }
+        }
         let mss = MediaSourceStream::new(source, Default::default());
         let mut hint = Hint::new();
         if let Some(ext) = extension {
@@ -143,7 +168,7 @@ impl AudioDecoderStream {
                 path: path.to_owned(),
                 reason: "no audio track".into(),
             })?;
-        let params = track
+        let mut params = track
             .codec_params
             .as_ref()
             .and_then(|p| p.audio())
@@ -152,14 +177,20 @@ impl AudioDecoderStream {
                 reason: "audio track has no codec parameters".into(),
             })?
             .clone();
+        if [codec::CODEC_ID_PCM_MULAW, codec::CODEC_ID_PCM_ALAW].contains(&params.codec) {
+            // G.711's widths are the codec's own: symphonia 0.6's CAF reader declares the 8 coded
+            // bits as the sample width, which its PCM decoder then refuses.
+            params.bits_per_sample = None;
+            params.bits_per_coded_sample = None;
+        }
         let track_id = track.id;
         let declared_frames = track.num_frames;
         let decoder = codecs()
             .make_audio_decoder(&params, &AudioDecoderOptions::default())
             .map_err(|e| match e {
-                SymError::Unsupported(_) => Error::UnsupportedCodec {
+                SymError::Unsupported(what) => Error::UnsupportedCodec {
                     path: path.to_owned(),
-                    codec: codec_name(params.codec),
+                    codec: codec_name(params.codec, what),
                 },
                 other => corrupt(path, other),
             })?;
@@ -211,27 +242,39 @@ impl AudioDecoderStream {
         Self::checked(Source::Gsm(Box::new(stream)), info, path, max_duration_s)
     }
 
-    /// Refuses sample rates and channel counts outside the accepted ranges.
+    /// Sets up decoding of an AU or headerless G.711 stream that [`raw::probe`] recognised.
+    fn from_raw(
+        source: Box<dyn MediaSource>,
+        layout: &raw::Layout,
+        path: &Path,
+        max_duration_s: f64,
+        file_bytes: Option<u64>,
+    ) -> Result<Self> {
+        let params = &layout.params;
+        let mut info = AudioInfo {
+            sample_rate: params.sample_rate.unwrap_or(0),
+            channels: params.channels.as_ref().map_or(0, |c| c.count()),
+            codec: String::new(),
+            container: layout.container.into(),
+            declared_frames: layout
+                .data_bytes
+                .map(|bytes| bytes / layout.frame_bytes as u64),
+            file_bytes,
+        };
+        // Rate and channels are checked before a decoder is made for them.
+        check_ranges(&info, path)?;
+        let decoder = codecs()
+            .make_audio_decoder(params, &AudioDecoderOptions::default())
+            .map_err(|e| corrupt(path, e))?;
+        info.codec = decoder.codec_info().short_name.to_string();
+        let stream = Box::new(raw::RawStream::new(source, layout));
+        Self::checked(Source::Raw { stream, decoder }, info, path, max_duration_s)
+    }
+
+    /// Sets up the stream once the format is known to lie within the accepted ranges.
     fn checked(source: Source, info: AudioInfo, path: &Path, max_duration_s: f64) -> Result<Self> {
-        let AudioInfo {
-            sample_rate,
-            channels,
-            ..
-        } = info;
-        if !(MIN_SAMPLE_RATE..=MAX_SAMPLE_RATE).contains(&sample_rate) {
-            return Err(Error::Limit {
-                path: path.to_owned(),
-                reason: format!(
-                    "sample rate {sample_rate} Hz outside {MIN_SAMPLE_RATE}..={MAX_SAMPLE_RATE} Hz"
-                ),
-            });
-        }
-        if channels == 0 || channels > MAX_CHANNELS {
-            return Err(Error::Limit {
-                path: path.to_owned(),
-                reason: format!("{channels} channels (accepted: 1..={MAX_CHANNELS})"),
-            });
-        }
+        check_ranges(&info, path)?;
+        let sample_rate = info.sample_rate;
         Ok(Self {
             path: path.to_owned(),
             source,
@@ -250,20 +293,13 @@ impl AudioDecoderStream {
     /// Decodes the next packet; returns one `Vec<f32>` per channel, or `None` at the end.
     pub fn next_block(&mut self) -> Result<Option<&[Vec<f32>]>> {
         let at_s = self.frames_decoded as f64 / self.info.sample_rate as f64;
-        let frames = match &mut self.source {
+        let decoded = match &mut self.source {
             Source::Symphonia {
                 reader,
                 decoder,
                 track_id,
-            } => next_packet(reader, decoder, *track_id, &mut self.block).map_err(|e| match e {
-                SymError::IoError(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-                    Error::Corrupt {
-                        path: self.path.clone(),
-                        reason: format!("stream ends early (truncated) after {at_s:.2} s"),
-                    }
-                }
-                other => corrupt(&self.path, other),
-            })?,
+            } => next_packet(reader, decoder, *track_id, &mut self.block),
+            Source::Raw { stream, decoder } => next_raw_packet(stream, decoder, &mut self.block),
             Source::Gsm(stream) => {
                 self.block.resize_with(1, Vec::new);
                 let more =
@@ -273,9 +309,16 @@ impl AudioDecoderStream {
                             path: self.path.clone(),
                             reason: format!("{reason} after {at_s:.2} s"),
                         })?;
-                more.then(|| (self.block[0].len(), 1))
+                Ok(more.then(|| (self.block[0].len(), 1)))
             }
         };
+        let frames = decoded.map_err(|e| match e {
+            SymError::IoError(e) if e.kind() == io::ErrorKind::UnexpectedEof => Error::Corrupt {
+                path: self.path.clone(),
+                reason: format!("stream ends early (truncated) after {at_s:.2} s"),
+            },
+            other => corrupt(&self.path, other),
+        })?;
         let Some((frames, channels)) = frames else {
             return Ok(None);
         };
@@ -317,6 +360,30 @@ impl AudioDecoderStream {
     }
 }
 
+/// Refuses sample rates and channel counts outside the accepted ranges.
+fn check_ranges(info: &AudioInfo, path: &Path) -> Result<()> {
+    let AudioInfo {
+        sample_rate,
+        channels,
+        ..
+    } = *info;
+    if !(MIN_SAMPLE_RATE..=MAX_SAMPLE_RATE).contains(&sample_rate) {
+        return Err(Error::Limit {
+            path: path.to_owned(),
+            reason: format!(
+                "sample rate {sample_rate} Hz outside {MIN_SAMPLE_RATE}..={MAX_SAMPLE_RATE} Hz"
+            ),
+        });
+    }
+    if channels == 0 || channels > MAX_CHANNELS {
+        return Err(Error::Limit {
+            path: path.to_owned(),
+            reason: format!("{channels} channels (accepted: 1..={MAX_CHANNELS})"),
+        });
+    }
+    Ok(())
+}
+
 /// Decodes symphonia packets until one of `track_id` yields samples, copied planar into
 /// `block`; returns how many frames and channels, or `None` at the end of the stream.
 fn next_packet(
@@ -332,13 +399,53 @@ fn next_packet(
         if packet.track_id != track_id {
             continue;
         }
-        let buf = decoder.decode(&packet)?;
-        if buf.frames() == 0 {
-            continue;
+        if let Some(decoded) = decode_packet(decoder, &packet, block)? {
+            return Ok(Some(decoded));
         }
-        buf.copy_to_vecs_planar::<f32>(block);
-        return Ok(Some((buf.frames(), buf.spec().channels().count())));
     }
+}
+
+/// Decodes the packets [`raw::RawStream`] cuts, as [`next_packet`] does a container's.
+fn next_raw_packet(
+    stream: &mut raw::RawStream,
+    decoder: &mut Box<dyn AudioDecoder>,
+    block: &mut Vec<Vec<f32>>,
+) -> std::result::Result<Option<(usize, usize)>, SymError> {
+    while let Some(packet) = stream.next_packet()? {
+        if let Some(decoded) = decode_packet(decoder, &packet, block)? {
+            return Ok(Some(decoded));
+        }
+    }
+    Ok(None)
+}
+
+/// Decodes one packet into `block` (planar); how many frames and channels, or `None` if the
+/// packet held no samples.
+fn decode_packet(
+    decoder: &mut Box<dyn AudioDecoder>,
+    packet: &Packet,
+    block: &mut Vec<Vec<f32>>,
+) -> std::result::Result<Option<(usize, usize)>, SymError> {
+    let buf = decoder.decode(packet)?;
+    if buf.frames() == 0 {
+        return Ok(None);
+    }
+    buf.copy_to_vecs_planar::<f32>(block);
+    Ok(Some((buf.frames(), buf.spec().channels().count())))
+}
+
+/// Reads until `buf` is full or the source ends; returns the bytes read.
+fn read_full(source: &mut dyn MediaSource, buf: &mut [u8]) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match source.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
 }
 
 fn corrupt(path: &Path, e: SymError) -> Error {
@@ -403,18 +510,6 @@ fn sniff_unsupported(path: &Path) -> Option<String> {
     if head.starts_with(&[0x30, 0x26, 0xB2, 0x75]) {
         return Some("WMA (ASF container)".into());
     }
-    if head.len() >= 16 && head.starts_with(b".snd") {
-        let encoding = u32::from_be_bytes(head[12..16].try_into().ok()?);
-        let what = match encoding {
-            1 => "G.711 μ-law".to_string(),
-            27 => "G.711 A-law".to_string(),
-            2..=5 => "linear PCM".to_string(),
-            other => format!("encoding {other}"),
-        };
-        return Some(format!(
-            "Sun/NeXT AU container ({what} inside; AU files are not read, convert to WAV)"
-        ));
-    }
     if ogg_first_packet(head).is_some_and(|p| p.starts_with(b"Speex   ")) {
         return Some("Speex".into());
     }
@@ -472,9 +567,13 @@ fn wave_format_name(tag: u16) -> Option<&'static str> {
     })
 }
 
-/// A readable name for a codec symphonia recognised in a container but cannot decode.
-fn codec_name(id: AudioCodecId) -> String {
+/// A readable name for a codec symphonia recognised in a container but cannot decode; `what` is
+/// the decoder's reason, given when a decoder exists but refuses this stream's form of the codec.
+fn codec_name(id: AudioCodecId, what: &str) -> String {
     let name = match id {
+        codec::CODEC_ID_AAC => {
+            return "AAC other than mono or stereo AAC-LC (HE-AAC, LTP, Main, multichannel)".into();
+        }
         codec::CODEC_ID_OPUS => "Opus",
         codec::CODEC_ID_SPEEX => "Speex",
         codec::CODEC_ID_AC3 => "AC-3",
@@ -484,7 +583,15 @@ fn codec_name(id: AudioCodecId) -> String {
         codec::CODEC_ID_ADPCM_G726 | codec::CODEC_ID_ADPCM_G726LE => "G.726 ADPCM",
         codec::CODEC_ID_DCA => "DTS",
         codec::CODEC_ID_MUSEPACK => "Musepack",
-        _ => return format!("with id {id}"),
+        _ => {
+            return match codecs().get_audio_decoder(id) {
+                Some(known) => format!(
+                    "{} in a form it does not read ({what})",
+                    known.codec.info.long_name
+                ),
+                None => format!("with id {id}"),
+            };
+        }
     };
     name.to_string()
 }
@@ -502,12 +609,15 @@ mod tests {
         assert_eq!(wave_format_name(0x31), Some("GSM 6.10"));
     }
 
+    fn fixture_path(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(name)
+    }
+
     /// Every sample of a stream, channel 0.
     fn decode_all(name: &str) -> (AudioInfo, Vec<f32>) {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures")
-            .join(name);
-        let mut stream = AudioDecoderStream::open(&path, 60.0).unwrap();
+        let mut stream = AudioDecoderStream::open(&fixture_path(name), 60.0).unwrap();
         let mut samples = Vec::new();
         while let Some(block) = stream.next_block().unwrap() {
             samples.extend_from_slice(&block[0]);
@@ -541,7 +651,44 @@ mod tests {
     }
 
     #[test]
-    fn speex_in_ogg_g722_in_wave_and_au_files_are_named() {
+    fn g711_in_au_caf_and_headerless_decodes_sample_for_sample_as_wave() {
+        // The same ffmpeg coding of ref.flac in each container: the same G.711 codes, the same
+        // 16-bit samples.
+        for (name, wave, codec, container) in [
+            ("pcm_mulaw.au", "pcm_mulaw.wav", "pcm_mulaw", "au"),
+            ("pcm_s16be.au", "pcm_s16le.wav", "pcm_s16be", "au"),
+            ("raw.ul", "pcm_mulaw.wav", "pcm_mulaw", "g711"),
+            ("raw.al", "pcm_alaw.wav", "pcm_alaw", "g711"),
+            ("pcm_mulaw.caf", "pcm_mulaw.wav", "pcm_mulaw", "caf"),
+        ] {
+            let (reference_info, reference) = decode_all(wave);
+            let (info, samples) = decode_all(name);
+            assert_eq!(
+                (info.codec.as_str(), info.container.as_str()),
+                (codec, container),
+                "{name}"
+            );
+            assert_eq!((info.sample_rate, info.channels), (8000, 1), "{name}");
+            let declared = (container != "g711").then_some(reference.len() as u64);
+            assert_eq!(info.declared_frames, declared, "{name}");
+            assert_eq!(reference_info.declared_frames, Some(reference.len() as u64));
+            assert_eq!(samples, reference, "{name}");
+        }
+        // A WAVE file named like headerless G.711 is still read as WAVE, header and all.
+        let dir = tempfile::tempdir().unwrap();
+        let misnamed = dir.path().join("call.ul");
+        std::fs::copy(fixture_path("pcm_mulaw.wav"), &misnamed).unwrap();
+        let mut stream = AudioDecoderStream::open(&misnamed, 60.0).unwrap();
+        assert_eq!(stream.info().container, "wave");
+        let mut samples = Vec::new();
+        while let Some(block) = stream.next_block().unwrap() {
+            samples.extend_from_slice(&block[0]);
+        }
+        assert_eq!(samples, decode_all("pcm_mulaw.wav").1);
+    }
+
+    #[test]
+    fn speex_in_ogg_and_g722_in_wave_are_named() {
         let dir = tempfile::tempdir().unwrap();
         let sniff = |name: &str, bytes: &[u8]| {
             let path = dir.path().join(name);
@@ -560,9 +707,6 @@ mod tests {
         assert_eq!(sniff("c.ogg", b"OggS\0"), None);
         let g722 = b"RIFF\0\0\0\0WAVEfmt \x12\0\0\0\x8f\x02";
         assert_eq!(sniff("d.wav", g722).as_deref(), Some("G.722 ADPCM"));
-        let au = b".snd\0\0\0\x18\xff\xff\xff\xff\0\0\0\x01\0\0\x1f\x40\0\0\0\x01";
-        let named = sniff("e.au", au).unwrap();
-        assert!(named.contains("μ-law") && named.contains("AU"), "{named}");
     }
 
     #[test]
