@@ -28,6 +28,7 @@ const FORMATS: &[(&str, &str, &str)] = &[
     ("pcm_s16be.au", "pcm_s16be", "au"),
     ("raw.ul", "pcm_mulaw", "g711"),
     ("raw.al", "pcm_alaw", "g711"),
+    ("raw.sln", "pcm_s16le", "sln"),
 ];
 
 /// Formats that carry the reference samples bit for bit (or at higher precision).
@@ -40,6 +41,7 @@ const LOSSLESS: &[&str] = &[
     "aiff.aiff",
     "caf.caf",
     "pcm_s16be.au",
+    "raw.sln",
 ];
 
 #[test]

@@ -2,11 +2,13 @@
 
 use std::path::{Path, PathBuf};
 
-/// Extensions picked up when walking a directory (files named explicitly are always taken).
+use voxguard::decode::is_headerless;
+
+/// Extensions picked up when walking a directory (files named explicitly are always taken),
+/// beside those of headerless telephony audio ([`voxguard::decode::is_headerless`]).
 const AUDIO_EXTENSIONS: &[&str] = &[
     "wav", "wave", "flac", "mp3", "mp2", "ogg", "oga", "m4a", "mp4", "aac", "aif", "aiff", "aifc",
-    "caf", "mka", "mkv", "webm", "opus", "amr", "gsm", "wma", "au", "snd", "ul", "ulaw", "mulaw",
-    "al", "alaw",
+    "caf", "mka", "mkv", "webm", "opus", "amr", "gsm", "wma", "au", "snd",
 ];
 
 /// One input to scan, or a path that could not even be listed.
@@ -64,7 +66,7 @@ pub fn expand(paths: &[PathBuf]) -> Vec<Input> {
 }
 
 fn is_audio(path: &Path) -> bool {
-    path.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| AUDIO_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+    path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+        AUDIO_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()) || is_headerless(e)
+    })
 }

@@ -1,8 +1,9 @@
 //! Telephony audio in files symphonia has no reader for: Sun/NeXT AU files (G.711 or linear
 //! PCM behind a big-endian header, as sox, Java and old Unix voice tools write them) and
-//! headerless G.711 named by its extension (`.ul`, `.ulaw`, `.mulaw`, `.al`, `.alaw`: 8 kHz
-//! mono, as telephony servers such as Asterisk store calls). This module only reads the header
-//! and cuts the bytes into packets; symphonia's PCM decoder makes the samples.
+//! headerless audio named by its extension, as telephony servers such as Asterisk store calls:
+//! G.711 (`.ul`, `.ulaw`, `.mulaw`, `.al`, `.alaw`; 8 kHz mono) and Asterisk's signed linear
+//! 16-bit mono (`.sln` at 8 kHz, `.sln16` at 16 kHz, up to `.sln192`). This module only reads
+//! the header and cuts the bytes into packets; symphonia's PCM decoder makes the samples.
 
 use std::io::SeekFrom;
 
@@ -23,7 +24,7 @@ const AU_HEADER_BYTES: usize = 24;
 const AU_SIZE_UNKNOWN: u32 = u32::MAX;
 /// Largest AU data offset accepted (the header plus its annotation).
 const AU_MAX_OFFSET: u32 = 1 << 20;
-/// The rate of headerless G.711 files: the telephone network's.
+/// The rate of headerless G.711 files and of Asterisk's `.sln`: the telephone network's.
 const G711_RATE: u32 = 8_000;
 /// Frames cut into one packet (0.5 s at 8 kHz).
 const FRAMES_PER_PACKET: usize = 4_000;
@@ -74,17 +75,45 @@ pub fn probe(
         // A WAV or other container misnamed `.ul`: its own reader knows better.
         return Ok(None);
     }
-    let companding = match extension.map(str::to_ascii_lowercase).as_deref() {
-        Some("ul" | "ulaw" | "mulaw") => codec::CODEC_ID_PCM_MULAW,
-        Some("al" | "alaw") => codec::CODEC_ID_PCM_ALAW,
-        _ => return Ok(None),
+    Ok(extension
+        .and_then(headerless)
+        .map(|(id, rate, frame_bytes, container)| Layout {
+            params: params(id, rate, 1),
+            frame_bytes,
+            data_bytes: None,
+            container,
+        }))
+}
+
+/// What a headerless file holds, by its extension: codec, sample rate, bytes per sample and the
+/// container name for the reports.
+fn headerless(extension: &str) -> Option<(AudioCodecId, u32, usize, &'static str)> {
+    let extension = extension.to_ascii_lowercase();
+    let (id, rate, bytes, name) = match extension.as_str() {
+        "ul" | "ulaw" | "mulaw" => (codec::CODEC_ID_PCM_MULAW, G711_RATE, 1, "g711"),
+        "al" | "alaw" => (codec::CODEC_ID_PCM_ALAW, G711_RATE, 1, "g711"),
+        "sln" => (codec::CODEC_ID_PCM_S16LE, G711_RATE, 2, "sln"),
+        _ => {
+            let rate = match extension.strip_prefix("sln")? {
+                "12" => 12_000,
+                "16" => 16_000,
+                "24" => 24_000,
+                "32" => 32_000,
+                "44" => 44_100,
+                "48" => 48_000,
+                "96" => 96_000,
+                "192" => 192_000,
+                _ => return None,
+            };
+            (codec::CODEC_ID_PCM_S16LE, rate, 2, "sln")
+        }
     };
-    Ok(Some(Layout {
-        params: params(companding, G711_RATE, 1),
-        frame_bytes: 1,
-        data_bytes: None,
-        container: "g711",
-    }))
+    Some((id, rate, bytes, name))
+}
+
+/// Whether files with this extension are read as headerless audio (see the module's doc).
+pub fn is_headerless(extension: &str) -> bool {
+    headerless(extension).is_some()
 }
 
 /// Whether `head` starts like a container symphonia reads (RIFF/RF64 WAVE, AIFF, FLAC, Ogg,
@@ -270,6 +299,15 @@ mod tests {
         assert_eq!(layout.params.sample_rate, Some(G711_RATE));
         let layout = probed(bytes.clone(), Some("alaw")).unwrap().unwrap();
         assert_eq!(layout.params.codec, codec::CODEC_ID_PCM_ALAW);
+        let layout = probed(bytes.clone(), Some("sln16")).unwrap().unwrap();
+        assert_eq!(layout.params.codec, codec::CODEC_ID_PCM_S16LE);
+        assert_eq!(
+            (layout.params.sample_rate, layout.frame_bytes),
+            (Some(16_000), 2)
+        );
+        let layout = probed(bytes.clone(), Some("sln")).unwrap().unwrap();
+        assert_eq!(layout.params.sample_rate, Some(G711_RATE));
+        assert!(probed(bytes.clone(), Some("sln17")).unwrap().is_none());
         assert!(probed(bytes.clone(), Some("raw")).unwrap().is_none());
         assert!(probed(bytes, None).unwrap().is_none());
         // A container misnamed `.ul` is left to its own reader.
