@@ -26,12 +26,13 @@ fn scanner() -> &'static Scanner {
 fuzz_target!(|data: &[u8]| {
     let scanner = scanner();
     let source = Box::new(Cursor::new(data.to_vec()));
-    // Raw GSM 06.10 has no header and is recognised by its extension alone: inputs that start
-    // like a GSM frame (signature nibble 0xD) are named `.gsm` so that path is fuzzed too.
-    let name = if data.first().is_some_and(|b| b >> 4 == 0xD) {
-        "fuzz.gsm"
-    } else {
-        "fuzz.bin"
+    // Raw GSM 06.10 and headerless G.711 are recognised by their extension alone: inputs that
+    // start like a GSM frame (signature nibble 0xD) are named `.gsm`, those starting with the
+    // nibble 0xE `.ul`, so that those paths are fuzzed too.
+    let name = match data.first().map(|b| b >> 4) {
+        Some(0xD) => "fuzz.gsm",
+        Some(0xE) => "fuzz.ul",
+        _ => "fuzz.bin",
     };
     let Ok(stream) = AudioDecoderStream::from_source(source, Path::new(name), 150.0) else {
         return;
