@@ -38,7 +38,7 @@ pub struct Layout {
     pub frame_bytes: usize,
     /// Bytes of audio, when a header declares them (otherwise the file runs to its end).
     pub data_bytes: Option<u64>,
-    /// Container name for the reports: `au` or `g711` (headerless).
+    /// Container name for the reports: `au`, or `g711` or `sln` for headerless files.
     pub container: &'static str,
 }
 
@@ -51,8 +51,8 @@ pub enum Refusal {
     Corrupt(String),
 }
 
-/// Recognises an AU file (by its `.snd` magic, whatever its name) or a headerless G.711 file
-/// (by its extension). On `Ok(Some(_))` the source is left at the first sample; on `Ok(None)`
+/// Recognises an AU file (by its `.snd` magic, whatever its name) or a headerless file (by its
+/// extension, unless its bytes start like a container). On `Ok(Some(_))` the source is left at the first sample; on `Ok(None)`
 /// it is rewound for the other readers.
 pub fn probe(
     source: &mut dyn MediaSource,
