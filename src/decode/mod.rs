@@ -572,7 +572,9 @@ fn wave_format_name(tag: u16) -> Option<&'static str> {
 /// the decoder's reason, given when a decoder exists but refuses this stream's form of the codec.
 fn codec_name(id: AudioCodecId, what: &str) -> String {
     let name = match id {
-        codec::CODEC_ID_AAC => {
+        // symphonia's reason for these is "aac too complex"; others (no rate, no channel
+        // layout) fall through to the decoder's own words.
+        codec::CODEC_ID_AAC if what.contains("too complex") => {
             return "AAC other than mono or stereo AAC-LC (HE-AAC, LTP, Main, multichannel)".into();
         }
         codec::CODEC_ID_OPUS => "Opus",
@@ -616,9 +618,14 @@ mod tests {
             .join(name)
     }
 
-    /// Every sample of a stream, channel 0.
+    /// Every sample of a fixture, channel 0.
     fn decode_all(name: &str) -> (AudioInfo, Vec<f32>) {
-        let mut stream = AudioDecoderStream::open(&fixture_path(name), 60.0).unwrap();
+        decode_file(&fixture_path(name))
+    }
+
+    /// Every sample of a file, channel 0.
+    fn decode_file(path: &Path) -> (AudioInfo, Vec<f32>) {
+        let mut stream = AudioDecoderStream::open(path, 60.0).unwrap();
         let mut samples = Vec::new();
         while let Some(block) = stream.next_block().unwrap() {
             samples.extend_from_slice(&block[0]);
@@ -681,13 +688,20 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let misnamed = dir.path().join("call.ul");
         std::fs::copy(fixture_path("pcm_mulaw.wav"), &misnamed).unwrap();
-        let mut stream = AudioDecoderStream::open(&misnamed, 60.0).unwrap();
-        assert_eq!(stream.info().container, "wave");
-        let mut samples = Vec::new();
-        while let Some(block) = stream.next_block().unwrap() {
-            samples.extend_from_slice(&block[0]);
-        }
+        let (info, samples) = decode_file(&misnamed);
+        assert_eq!(info.container, "wave");
         assert_eq!(samples, decode_all("pcm_mulaw.wav").1);
+    }
+
+    #[test]
+    fn aac_is_named_as_a_profile_only_when_symphonia_says_too_complex() {
+        let profile = codec_name(codec::CODEC_ID_AAC, "aac: aac too complex");
+        assert!(profile.starts_with("AAC other than"), "{profile}");
+        let other = codec_name(codec::CODEC_ID_AAC, "aac: sample rate is required");
+        assert!(
+            other.contains("in a form it does not read (aac: sample rate is required)"),
+            "{other}"
+        );
     }
 
     #[test]

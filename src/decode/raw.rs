@@ -52,8 +52,8 @@ pub enum Refusal {
 }
 
 /// Recognises an AU file (by its `.snd` magic, whatever its name) or a headerless file (by its
-/// extension, unless its bytes start like a container). On `Ok(Some(_))` the source is left at the first sample; on `Ok(None)`
-/// it is rewound for the other readers.
+/// extension, unless its bytes start like a container). On `Ok(Some(_))` the source is left at
+/// the first sample; on `Ok(None)` it is rewound for the other readers.
 pub fn probe(
     source: &mut dyn MediaSource,
     extension: Option<&str>,
@@ -65,8 +65,7 @@ pub fn probe(
         if got < AU_HEADER_BYTES {
             return Err(Refusal::Corrupt("AU header is truncated".into()));
         }
-        let layout = au_layout(&head)?;
-        let offset = u32::from_be_bytes(head[4..8].try_into().expect("4 bytes"));
+        let (layout, offset) = au_layout(&head)?;
         source.seek(SeekFrom::Start(offset.into())).map_err(io)?;
         return Ok(Some(layout));
     }
@@ -132,8 +131,9 @@ fn is_container(head: &[u8]) -> bool {
     MAGIC.iter().any(|m| head.starts_with(m)) || head.get(4..8) == Some(b"ftyp")
 }
 
-/// Reads the AU header's words: data offset and size, encoding, rate and channels.
-fn au_layout(head: &[u8; AU_HEADER_BYTES]) -> Result<Layout, Refusal> {
+/// Reads the AU header's words: data offset and size, encoding, rate and channels; returns the
+/// layout and where the data starts.
+fn au_layout(head: &[u8; AU_HEADER_BYTES]) -> Result<(Layout, u32), Refusal> {
     let word = |i: usize| u32::from_be_bytes(head[4 * i..4 * i + 4].try_into().expect("4 bytes"));
     let (offset, size, encoding, rate, channels) = (word(1), word(2), word(3), word(4), word(5));
     if !(AU_HEADER_BYTES as u32..=AU_MAX_OFFSET).contains(&offset) {
@@ -157,12 +157,13 @@ fn au_layout(head: &[u8; AU_HEADER_BYTES]) -> Result<Layout, Refusal> {
             "AU header declares {channels} channels"
         )));
     };
-    Ok(Layout {
+    let layout = Layout {
         params: params(id, rate, channels),
         frame_bytes: sample_bytes * usize::from(channels.max(1)),
         data_bytes: (size != AU_SIZE_UNKNOWN).then_some(u64::from(size)),
         container: "au",
-    })
+    };
+    Ok((layout, offset))
 }
 
 /// Names an AU encoding that is not plain PCM or G.711.
